@@ -1,0 +1,104 @@
+"""The command line: parse arguments, run a command, print its report. The only module that prints."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from . import __version__
+from .diagnostics import format_json, format_text
+from .pipeline import BuildConfig, BuildReport, build
+from .scaffold import create_site
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command argv names; return the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.run(args))
+    except KeyboardInterrupt:
+        print("interrupted; nothing was written", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="briefing", description="Build briefing sites from annotated news articles.")
+    parser.add_argument("--version", action="version", version=f"briefing {__version__}")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    new = commands.add_parser("new", help="create a new site project", description="Create a new site project at PATH, ready to build.")
+    new.add_argument("path", metavar="PATH", type=Path, help="the folder to create (must not exist or be empty)")
+    new.set_defaults(run=cmd_new, command="new")
+
+    check = commands.add_parser("check", help="check the sources and report every problem", description="Check the sources without writing anything; exit 1 on errors.")
+    _source(check)
+    check.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    check.add_argument("--lint", action="store_true", help="add editorial advice (summary length, key points, gists) as warnings")
+    check.add_argument("--drafts", action="store_true", help="check drafts as they would be built (always parsed and checked)")
+    check.add_argument("--format", choices=("text", "json"), default="text", help="text: one gcc-style line per problem (default); json: for tools")
+    check.set_defaults(run=cmd_check, command="check")
+
+    b = commands.add_parser("build", help="build the site", description="Build the site into the output folder; nothing is written if any source has an error.")
+    _source(b)
+    b.add_argument("--output", type=Path, default=None, metavar="DIR", help="where to write the site (default: site/ in the source folder)")
+    b.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    b.add_argument("--drafts", action="store_true", help="include briefings marked draft: true")
+    b.add_argument("--base-url", default=None, metavar="URL", help="override site.yaml's base_url (for a staging copy)")
+    b.set_defaults(run=cmd_build, command="build")
+    return parser
+
+
+def _source(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--source", type=Path, default=Path("."), metavar="DIR", help="the site project (default: the current folder)")
+
+
+def _print_diagnostics(report: BuildReport) -> None:
+    sys.stderr.write(format_text(report.diagnostics))
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    problem = create_site(args.path)
+    if problem:
+        print(f"{args.path}: error: {problem}", file=sys.stderr)
+        return 1
+    print(f"created a site project in {args.path}; next: cd {args.path} && briefing build")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    report = build(BuildConfig(args.source, args.source / "site", drafts=True, strict=args.strict, lint=args.lint, write=False))
+    if args.format == "json":
+        sys.stdout.write(format_json(report.diagnostics))
+    else:
+        _print_diagnostics(report)
+    failed = bool(report.errors) or (args.strict and bool(report.warnings))
+    if args.format == "text":
+        summary = f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)"
+        print(f"check: {summary}" if report.diagnostics else f"check: {report.briefings} briefing(s), no problems", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    output = args.output if args.output is not None else args.source / "site"
+    report = build(BuildConfig(args.source, output, drafts=args.drafts, strict=args.strict, base_url=args.base_url))
+    _print_diagnostics(report)
+    if report.failed:
+        why = "warnings with --strict" if not report.errors else f"{len(report.errors)} error(s)"
+        print(f"build failed: {why}; nothing was written to {output}", file=sys.stderr)
+        return 1
+    w = report.written
+    assert w is not None
+    print(
+        f"built {report.briefings} briefing(s): {w.written} file(s) written, {w.unchanged} unchanged, "
+        f"{w.deleted} deleted in {report.seconds:.2f} s -> {output}"
+    )
+    if w.kept:
+        print(f"left alone {len(w.kept)} file(s) in {output} that briefing did not write (e.g. {w.kept[0]})", file=sys.stderr)
+    return 0

@@ -1,0 +1,170 @@
+"""Cross-reference the model: who is in each briefing, and the indexes by actor, expert, tag and year."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Mapping
+
+from .model import Actor, ActorRole, Briefing, Event, Expert, ExpertRole, Site, View
+
+RELATED = 5
+
+
+@dataclass(frozen=True)
+class ActorCard:
+    """An actor as one briefing presents it."""
+
+    actor: Actor
+    role: ActorRole
+    briefing: Briefing
+
+
+@dataclass(frozen=True)
+class ExpertSection:
+    """An expert's views as one briefing reports them."""
+
+    expert: Expert
+    role: ExpertRole
+    views: tuple[View, ...]
+    briefing: Briefing
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A briefing with everything it refers to resolved."""
+
+    briefing: Briefing
+    actors: tuple[ActorCard, ...]
+    experts: tuple[ExpertSection, ...]
+    related: tuple[Briefing, ...]
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    event: Event
+    briefing: Briefing
+
+
+@dataclass(frozen=True)
+class LinkedSite:
+    site: Site
+    entries: tuple[Entry, ...]  # newest first
+    by_slug: Mapping[str, Entry]
+    actor_cards: Mapping[str, tuple[ActorCard, ...]]  # actor id -> its cards, newest first
+    co_actors: Mapping[str, tuple[tuple[Actor, int], ...]]  # actor id -> actors it appears with, most shared first
+    actor_experts: Mapping[str, tuple[Expert, ...]]  # actor id -> experts who discussed it
+    expert_sections: Mapping[str, tuple[ExpertSection, ...]]  # expert id -> its sections, newest first
+    tags: Mapping[str, tuple[Briefing, ...]]  # tag -> briefings, newest first
+    years: Mapping[int, tuple[Briefing, ...]]  # year -> briefings, newest first; years newest first
+    events: Mapping[int, tuple[TimelineItem, ...]]  # year -> events in date order; years newest first
+
+
+def newest_first(briefing: Briefing) -> tuple:
+    """Sort key: newest date first, then by slug."""
+    date, precision = briefing.date.sort_key
+    return (-date.toordinal(), -precision, briefing.slug)
+
+
+def participants(briefing: Briefing, site: Site) -> tuple[list[str], list[str]]:
+    """Return the actor and expert ids in a briefing: front matter first, then the body's, in order."""
+    actors = [r.id for r in briefing.actors if r.id in site.actors]
+    experts = [r.id for r in briefing.experts if r.id in site.experts]
+    for ident in [m.id for m in briefing.body.mentions] + [v.expert for v in briefing.body.views]:
+        if ident in site.actors and ident not in actors:
+            actors.append(ident)
+        elif ident in site.experts and ident not in experts:
+            experts.append(ident)
+    return actors, experts
+
+
+def link(site: Site, drafts: bool = False) -> LinkedSite:
+    """Return the site with every cross-reference resolved (drafts left out unless asked for)."""
+    briefings = sorted((b for b in site.briefings if drafts or not b.draft), key=newest_first)
+    entries = [_entry(b, site) for b in briefings]
+    entries = _with_related(entries)
+
+    actor_cards: dict[str, list[ActorCard]] = defaultdict(list)
+    expert_sections: dict[str, list[ExpertSection]] = defaultdict(list)
+    together: dict[str, Counter[str]] = defaultdict(Counter)
+    discussed: dict[str, set[str]] = defaultdict(set)
+    tags: dict[str, list[Briefing]] = defaultdict(list)
+    years: dict[int, list[Briefing]] = defaultdict(list)
+    events: dict[int, list[TimelineItem]] = defaultdict(list)
+    for entry in entries:
+        b = entry.briefing
+        ids = [card.actor.id for card in entry.actors]
+        for card in entry.actors:
+            actor_cards[card.actor.id].append(card)
+            together[card.actor.id].update(i for i in ids if i != card.actor.id)
+            discussed[card.actor.id].update(s.expert.id for s in entry.experts)
+        for section in entry.experts:
+            expert_sections[section.expert.id].append(section)
+        for tag in b.tags:
+            tags[tag].append(b)
+        years[b.date.year].append(b)
+        for event in b.timeline:
+            events[event.date.year].append(TimelineItem(event, b))
+
+    def frozen(mapping: dict) -> Mapping:  # type: ignore[type-arg]
+        return MappingProxyType({k: tuple(v) for k, v in mapping.items()})
+
+    co_actors = {
+        ident: tuple((site.actors[other], n) for other, n in sorted(counter.items(), key=lambda kv: (-kv[1], site.actors[kv[0]].name)))
+        for ident, counter in together.items()
+    }
+    actor_experts = {ident: tuple(site.experts[e] for e in sorted(ids, key=lambda e: site.experts[e].name)) for ident, ids in discussed.items()}
+    return LinkedSite(
+        site=site,
+        entries=tuple(entries),
+        by_slug=MappingProxyType({e.briefing.slug: e for e in entries}),
+        actor_cards=frozen(dict(sorted(actor_cards.items()))),
+        co_actors=MappingProxyType(dict(sorted(co_actors.items()))),
+        actor_experts=MappingProxyType(dict(sorted(actor_experts.items()))),
+        expert_sections=frozen(dict(sorted(expert_sections.items()))),
+        tags=frozen(dict(sorted(tags.items()))),
+        years=frozen(dict(sorted(years.items(), reverse=True))),
+        events=MappingProxyType(
+            {
+                year: tuple(sorted(items, key=lambda i: (i.event.date.sort_key, i.briefing.slug, i.event.event)))
+                for year, items in sorted(events.items(), reverse=True)
+            }
+        ),
+    )
+
+
+def _entry(briefing: Briefing, site: Site) -> Entry:
+    actor_ids, expert_ids = participants(briefing, site)
+    actor_roles = {r.id: r for r in briefing.actors}
+    expert_roles = {r.id: r for r in briefing.experts}
+    cards = tuple(ActorCard(site.actors[i], actor_roles.get(i, ActorRole(i)), briefing) for i in actor_ids)
+    sections = tuple(
+        ExpertSection(
+            site.experts[i],
+            expert_roles.get(i, ExpertRole(i)),
+            tuple(v for v in briefing.body.views if v.expert == i),
+            briefing,
+        )
+        for i in expert_ids
+    )
+    return Entry(briefing, cards, sections, ())
+
+
+def _with_related(entries: list[Entry]) -> list[Entry]:
+    """Return entries with up to RELATED briefings that share the most actors or tags, found through an index."""
+    index: dict[str, list[int]] = defaultdict(list)
+    for n, entry in enumerate(entries):
+        for key in [f"a:{c.actor.id}" for c in entry.actors] + [f"t:{t}" for t in entry.briefing.tags]:
+            index[key].append(n)
+    result = []
+    for n, entry in enumerate(entries):
+        shared: Counter[int] = Counter()
+        for key in [f"a:{c.actor.id}" for c in entry.actors] + [f"t:{t}" for t in entry.briefing.tags]:
+            postings = index[key]
+            if len(postings) > 200:  # a key shared by most of the archive says little; keep the cost linear
+                postings = postings[max(0, n - 100) : n + 100]
+            shared.update(m for m in postings if m != n)
+        best = sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))[:RELATED]
+        result.append(Entry(entry.briefing, entry.actors, entry.experts, tuple(entries[m].briefing for m, _ in best)))
+    return result

@@ -1,0 +1,204 @@
+"""Turn raw sources into the model: site config, registries and briefings, each with positions."""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+from types import MappingProxyType
+
+from . import schema
+from .annotations import scan_body
+from .diagnostics import Diagnostics
+from .load import RawFile, RawSources
+from .model import (
+    Actor,
+    ActorRole,
+    Briefing,
+    Event,
+    Expert,
+    ExpertRole,
+    Link,
+    Pos,
+    Site,
+    SiteConfig,
+    Source,
+)
+from .schema import V, plain
+
+FRONT_MATTER_END = ("---", "...")
+
+
+def parse(raw: RawSources, diagnostics: Diagnostics) -> Site:
+    """Return the model of every source; problems go to diagnostics."""
+    config = parse_site_config(raw.site, diagnostics)
+    actors = {a.id: a for a in (parse_actor(f, diagnostics) for f in raw.actors) if a is not None}
+    experts = {e.id: e for e in (parse_expert(f, diagnostics) for f in raw.experts) if e is not None}
+    briefings = tuple(b for b in (parse_briefing(f, diagnostics) for f in raw.briefings) if b is not None)
+    return Site(
+        config=config,
+        briefings=briefings,
+        actors=MappingProxyType(dict(sorted(actors.items()))),
+        experts=MappingProxyType(dict(sorted(experts.items()))),
+        static=raw.static,
+    )
+
+
+def parse_site_config(raw: RawFile | None, diagnostics: Diagnostics) -> SiteConfig:
+    """Return site.yaml's settings (defaults where it is silent)."""
+    if raw is None:
+        diagnostics.error(Pos("content/site.yaml"), "missing content/site.yaml; it needs at least a title")
+        return SiteConfig(title="Briefings")
+    values = schema.read_document(raw.text, schema.SITE, raw.path, 0, diagnostics) or {}
+    defaults = SiteConfig(title="")
+    stances = plain(values.get("stances"))
+    tags = plain(values.get("tags"), {})
+    return SiteConfig(
+        title=plain(values.get("title"), "Briefings"),
+        description=plain(values.get("description"), ""),
+        base_url=plain(values.get("base_url"), ""),
+        language=plain(values.get("language"), defaults.language),
+        timezone=plain(values.get("timezone"), defaults.timezone),
+        theme=plain(values.get("theme"), defaults.theme),
+        author=plain(values.get("author"), ""),
+        stances=tuple(stances) if stances else defaults.stances,
+        tags=MappingProxyType({k: plain(v) for k, v in sorted(tags.items())}),
+        per_page=plain(values.get("per_page"), defaults.per_page),
+        pos=Pos(raw.path),
+    )
+
+
+def _registry_id(raw: RawFile, diagnostics: Diagnostics) -> str | None:
+    """Return the id a registry or briefing file's stem gives, or report why it is not one."""
+    from .model import ID_PATTERN, RESERVED_IDS
+
+    stem = PurePosixPath(raw.path).stem
+    if not ID_PATTERN.match(stem):
+        diagnostics.error(Pos(raw.path), f"file name {stem!r} is not a valid id: use lower-case letters and digits joined by single hyphens")
+        return None
+    if stem in RESERVED_IDS:
+        diagnostics.error(Pos(raw.path), f"file name {stem!r} is a reserved device name on Windows; choose another")
+        return None
+    return stem
+
+
+def _links(value: V | None) -> tuple[Link, ...]:
+    items = value.value if value is not None and value.value else []
+    return tuple(Link(plain(i.value.get("title"), ""), plain(i.value.get("url"), "")) for i in items if i.value)
+
+
+def parse_actor(raw: RawFile, diagnostics: Diagnostics) -> Actor | None:
+    """Return the actor a registry file describes."""
+    ident = _registry_id(raw, diagnostics)
+    values = schema.read_document(raw.text, schema.ACTOR, raw.path, 0, diagnostics)
+    if ident is None or values is None:
+        return None
+    return Actor(
+        id=ident,
+        name=plain(values.get("name"), ident),
+        kind=plain(values.get("kind"), "person"),
+        role=plain(values.get("role"), ""),
+        country=plain(values.get("country"), ""),
+        aliases=tuple(a for a in plain(values.get("aliases"), []) if a),
+        summary=plain(values.get("summary"), ""),
+        image=plain(values.get("image"), ""),
+        links=_links(values.get("links")),
+        pos=Pos(raw.path),
+    )
+
+
+def parse_expert(raw: RawFile, diagnostics: Diagnostics) -> Expert | None:
+    """Return the expert a registry file describes."""
+    ident = _registry_id(raw, diagnostics)
+    values = schema.read_document(raw.text, schema.EXPERT, raw.path, 0, diagnostics)
+    if ident is None or values is None:
+        return None
+    return Expert(
+        id=ident,
+        name=plain(values.get("name"), ident),
+        title=plain(values.get("title"), ""),
+        affiliation=plain(values.get("affiliation"), ""),
+        field=plain(values.get("field"), ""),
+        bio=plain(values.get("bio"), ""),
+        aliases=tuple(a for a in plain(values.get("aliases"), []) if a),
+        links=_links(values.get("links")),
+        pos=Pos(raw.path),
+    )
+
+
+def split_front_matter(raw: RawFile, diagnostics: Diagnostics) -> tuple[str, str, int] | None:
+    """Return (front matter, body, the body's first line), or report a missing front matter."""
+    lines = raw.text.split("\n")
+    if not lines or lines[0].rstrip() != "---":
+        diagnostics.error(Pos(raw.path, 1, 1), "expected front matter: a briefing starts with a line '---', then YAML fields, then '---'")
+        return None
+    for index in range(1, len(lines)):
+        if lines[index].rstrip() in FRONT_MATTER_END:
+            return "\n".join(lines[1:index]), "\n".join(lines[index + 1 :]), index + 2
+    diagnostics.error(Pos(raw.path, 1, 1), "front matter is not closed: add a line '---' after the YAML fields")
+    return None
+
+
+def parse_briefing(raw: RawFile, diagnostics: Diagnostics) -> Briefing | None:
+    """Return the briefing a source file holds."""
+    slug = _registry_id(raw, diagnostics)
+    parts = split_front_matter(raw, diagnostics)
+    if parts is None:
+        return None
+    front, text, body_line = parts
+    values = schema.read_document(front, schema.BRIEFING, raw.path, 1, diagnostics, "front matter")
+    body = scan_body(text, raw.path, body_line, diagnostics)
+    if values is None or slug is None:
+        return None
+    summary = plain(values.get("summary"), "")
+    key_points = plain(values.get("key_points"), [])
+    if body.summary and not summary:
+        summary = body.summary
+    if not summary and "summary" not in values:
+        diagnostics.error(Pos(raw.path, 2, 1), "missing required field 'summary' (or a '::: summary' block in the body)")
+    if body.key_points and not key_points:
+        key_points = list(body.key_points)
+    date = plain(values.get("date"))
+    title = plain(values.get("title"))
+    if date is None or title is None:
+        return None
+    source_values = plain(values.get("source"), None)
+    source = None
+    if source_values is not None:
+        source = Source(
+            seed=plain(source_values.get("seed"), ""),
+            outlet=plain(source_values.get("outlet"), ""),
+            url=plain(source_values.get("url"), ""),
+            author=plain(source_values.get("author"), ""),
+            published=plain(source_values.get("published")),
+            article=plain(source_values.get("article"), "full"),
+            dating=plain(source_values.get("dating"), ""),
+        )
+    actors = tuple(
+        ActorRole(ident, plain(v.value.get("stance"), ""), plain(v.value.get("position"), ""), v.pos)
+        for ident, v in (plain(values.get("actors"), {}) or {}).items()
+    )
+    experts = tuple(
+        ExpertRole(ident, plain(v.value.get("stance"), ""), plain(v.value.get("gist"), ""), v.pos)
+        for ident, v in (plain(values.get("experts"), {}) or {}).items()
+    )
+    timeline = tuple(
+        Event(plain(e.get("date")), " ".join(plain(e.get("event")).split()), e["date"].pos)
+        for e in plain(values.get("timeline"), [])
+        if e and plain(e.get("date")) is not None and plain(e.get("event")) is not None
+    )
+    return Briefing(
+        slug=slug,
+        title=" ".join(title.split()),
+        date=date,
+        summary=" ".join(summary.split()),
+        body=body,
+        pos=Pos(raw.path),
+        key_points=tuple(" ".join(k.split()) for k in key_points if k),
+        tags=tuple(dict.fromkeys(t for t in plain(values.get("tags"), []) if t)),
+        source=source,
+        actors=actors,
+        experts=experts,
+        timeline=timeline,
+        watch=tuple(" ".join(w.split()) for w in plain(values.get("watch"), []) if w),
+        updated=plain(values.get("updated")),
+        draft=bool(plain(values.get("draft"), False)),
+    )

@@ -1,0 +1,103 @@
+"""Render the linked site's HTML pages through the theme: briefings, actors, experts, tags, archive, timeline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping
+
+import jinja2
+
+from .article import ArticleHTML
+from .diagnostics import Diagnostics
+from .link import LinkedSite
+from .pages import Output, Page, base_context, paginate, render
+from .theme import Theme, referenced_templates
+
+HOME_LATEST = 10
+
+
+def plan_html(linked: LinkedSite) -> list[Page]:
+    """Return every HTML page of the site, with the model keys each one shows."""
+    site = linked.site
+    per_page = site.config.per_page
+    pages: list[Page] = []
+    latest = linked.entries[:HOME_LATEST]
+    pages.append(
+        Page(
+            "index.html",
+            "index.html",
+            site.config.title,
+            {"entries": latest, "years": tuple(linked.years)},
+            frozenset({"list:briefings"} | {f"briefing:{e.briefing.slug}" for e in latest}),
+        )
+    )
+    for entry in linked.entries:
+        slug = entry.briefing.slug
+        deps = {f"briefing:{slug}"} | {f"actor:{c.actor.id}" for c in entry.actors} | {f"expert:{s.expert.id}" for s in entry.experts}
+        deps |= {f"briefing:{r.slug}" for r in entry.related}
+        pages.append(Page(entry.briefing.url, "briefing.html", entry.briefing.title, {"entry": entry}, frozenset(deps | {"list:briefings"})))
+
+    pages.append(Page("archive/index.html", "archive.html", "Archive", {"years": {y: len(b) for y, b in linked.years.items()}}, frozenset({"list:briefings"})))
+    for year, briefings in linked.years.items():
+        entries = tuple(linked.by_slug[b.slug] for b in briefings)
+        deps = frozenset({"list:briefings"} | {f"briefing:{b.slug}" for b in briefings})
+        pages.append(Page(f"archive/{year}/index.html", "year.html", f"Briefings of {year}", {"year": year, "entries": entries, "years": tuple(linked.years)}, deps))
+
+    pages.append(Page("actors/index.html", "actors.html", "Actors", {"actors": tuple(site.actors.values()), "counts": {i: len(c) for i, c in linked.actor_cards.items()}}, frozenset({"list:actors", "list:briefings"})))
+    for actor in site.actors.values():
+        cards = linked.actor_cards.get(actor.id, ())
+        co = linked.co_actors.get(actor.id, ())
+        experts = linked.actor_experts.get(actor.id, ())
+        deps = {f"actor:{actor.id}", "list:briefings"} | {f"briefing:{c.briefing.slug}" for c in cards} | {f"actor:{a.id}" for a, _ in co} | {f"expert:{e.id}" for e in experts}
+        for path, chunk, pager in paginate(tuple(reversed(cards)), per_page, f"actors/{actor.id}"):
+            context = {"actor": actor, "cards": chunk, "stances": tuple(reversed(cards)), "co_actors": co, "experts": experts, "pager": pager}
+            pages.append(Page(path, "actor.html", actor.name, context, frozenset(deps)))
+
+    pages.append(Page("experts/index.html", "experts.html", "Experts", {"experts": tuple(site.experts.values()), "counts": {i: len(s) for i, s in linked.expert_sections.items()}}, frozenset({"list:experts", "list:briefings"})))
+    for expert in site.experts.values():
+        sections = linked.expert_sections.get(expert.id, ())
+        deps = {f"expert:{expert.id}", "list:briefings"} | {f"briefing:{s.briefing.slug}" for s in sections}
+        for path, chunk, pager in paginate(sections, per_page, f"experts/{expert.id}"):
+            pages.append(Page(path, "expert.html", expert.name, {"expert": expert, "sections": chunk, "pager": pager}, frozenset(deps)))
+
+    pages.append(Page("tags/index.html", "tags.html", "Tags", {"tags": {t: len(b) for t, b in linked.tags.items()}}, frozenset({"list:briefings"})))
+    for tag, briefings in linked.tags.items():
+        entries = tuple(linked.by_slug[b.slug] for b in briefings)
+        deps = frozenset({"list:briefings"} | {f"briefing:{b.slug}" for b in briefings})
+        for path, chunk, pager in paginate(entries, per_page, f"tags/{tag}"):
+            pages.append(Page(path, "tag.html", site.config.tag_name(tag), {"tag": tag, "entries": chunk, "pager": pager}, deps))
+
+    years = tuple(linked.events)
+    pages.append(Page("timeline/index.html", "timeline_index.html", "Timeline", {"years": {y: len(e) for y, e in linked.events.items()}}, frozenset({"list:briefings"})))
+    for year, items in linked.events.items():
+        deps = frozenset({"list:briefings"} | {f"briefing:{i.briefing.slug}" for i in items})
+        pages.append(Page(f"timeline/{year}/index.html", "timeline.html", f"Timeline of {year}", {"year": year, "items": items, "years": years}, deps))
+
+    pages.append(Page("404.html", "404.html", "Page not found", {}, frozenset({"list:briefings"})))
+    return pages
+
+
+def render_site(
+    linked: LinkedSite,
+    pages: list[Page],
+    env: jinja2.Environment,
+    theme: Theme,
+    articles: Mapping[str, ArticleHTML],
+    assets: Mapping[str, str],
+    root: Path,
+    diagnostics: Diagnostics,
+) -> list[Output]:
+    """Return each page rendered through the theme, with the templates and model keys it depends on."""
+    outputs = []
+    templates: dict[str, frozenset[str]] = {}
+    for page in pages:
+        context = base_context(linked.site.config, page, assets)
+        context["articles"] = articles
+        context["nav_years"] = tuple(linked.years)
+        data = render(env, page, context, theme.template_path, root, diagnostics)
+        if data is None:
+            continue
+        if page.template not in templates:
+            templates[page.template] = frozenset(f"template:{t}" for t in referenced_templates(env, page.template))
+        outputs.append(Output(page.path, data, page.deps | templates[page.template]))
+    return outputs

@@ -1,0 +1,133 @@
+"""Find a theme and its `extends` chain, and make the Jinja environments that render through it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+import jinja2.meta
+from markupsafe import Markup
+
+from . import schema
+from .diagnostics import Diagnostics
+from .model import Pos
+
+THEME = schema.Record(
+    {
+        "name": schema.Field(schema.Text(), doc="the theme's display name"),
+        "extends": schema.Field(schema.Text(), doc="the theme this one builds on (default: none)"),
+        "description": schema.Field(schema.Text(), doc="what the theme is for"),
+    }
+)
+
+
+def builtin_themes() -> Path:
+    """Return the folder of the themes that ship with the package."""
+    packaged = Path(__file__).parent / "themes"
+    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "themes"
+
+
+@dataclass(frozen=True)
+class Theme:
+    names: tuple[str, ...]  # the chosen theme first, then what it extends
+    folders: tuple[Path, ...]
+
+    def static_files(self) -> dict[str, Path]:
+        """Return the theme's static files by output name; a theme overrides what it extends."""
+        files: dict[str, Path] = {}
+        for folder in reversed(self.folders):
+            static = folder / "static"
+            if static.is_dir():
+                for path in sorted(static.rglob("*")):
+                    if path.is_file() and not path.name.startswith("."):
+                        files[path.relative_to(static).as_posix()] = path
+        return dict(sorted(files.items()))
+
+    def template_path(self, name: str) -> Path | None:
+        """Return the file a template name resolves to."""
+        for theme, folder in zip(self.names, self.folders):
+            if name.startswith(theme + "/") and (folder / "templates" / name[len(theme) + 1 :]).is_file():
+                return folder / "templates" / name[len(theme) + 1 :]
+        for folder in self.folders:
+            if (folder / "templates" / name).is_file():
+                return folder / "templates" / name
+        return None
+
+
+def resolve_theme(name: str, root: Path, diagnostics: Diagnostics, pos: Pos) -> Theme | None:
+    """Return the theme called name, looking in the site's themes/ then the built-in ones."""
+    names: list[str] = []
+    folders: list[Path] = []
+    while name:
+        if name in names:
+            diagnostics.error(pos, f"theme {name!r} extends itself through {' -> '.join(names)}")
+            return None
+        folder = next((f for f in (root / "themes" / name, builtin_themes() / name) if f.is_dir()), None)
+        if folder is None:
+            available = sorted({p.name for base in (root / "themes", builtin_themes()) if base.is_dir() for p in base.iterdir() if p.is_dir()})
+            diagnostics.error(pos, f"unknown theme {name!r}; themes found: {', '.join(available)}{schema.hint(name, available)}")
+            return None
+        names.append(name)
+        folders.append(folder)
+        name = ""
+        config = folder / "theme.yaml"
+        if config.is_file():
+            rel = config.relative_to(root).as_posix() if config.is_relative_to(root) else str(config)
+            values = schema.read_document(config.read_text("utf-8"), THEME, rel, 0, diagnostics) or {}
+            name = schema.plain(values.get("extends"), "")
+            pos = Pos(rel)
+    return Theme(tuple(names), tuple(folders))
+
+
+ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
+
+
+def markdown_escape(value: object) -> object:
+    """Escape what would become active HTML in a Markdown page; leave prose readable."""
+    if value is None or isinstance(value, Markup) or not isinstance(value, str):
+        return "" if value is None else value
+    return ENTITY.sub("&amp;", value).replace("<", "&lt;")
+
+
+SAFE_SCHEMES = ("http://", "https://", "mailto:")
+
+
+def safe_url(url: object) -> str:
+    """Return url if it is web, mail or relative; '#' for javascript:, data: and other active schemes."""
+    text = str(url).strip()
+    scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*):", re.sub(r"[\x00-\x20]", "", text))
+    if scheme and not text.lower().startswith(SAFE_SCHEMES):
+        return "#"
+    return text
+
+
+def environments(theme: Theme) -> tuple[jinja2.Environment, jinja2.Environment]:
+    """Return the HTML environment (autoescaped) and the Markdown one, over one loader."""
+    chain = [jinja2.FileSystemLoader(str(f / "templates")) for f in theme.folders]
+    prefixed = jinja2.PrefixLoader({n: jinja2.FileSystemLoader(str(f / "templates")) for n, f in zip(theme.names, theme.folders)})
+    loader = jinja2.ChoiceLoader([*chain, prefixed])
+    common = dict(loader=loader, undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True, auto_reload=False)
+    html = jinja2.Environment(autoescape=True, **common)  # type: ignore[arg-type]
+    md = jinja2.Environment(autoescape=False, finalize=markdown_escape, **common)  # type: ignore[arg-type]
+    for env in (html, md):
+        env.filters["safe_url"] = safe_url
+    return html, md
+
+
+def referenced_templates(env: jinja2.Environment, name: str) -> frozenset[str]:
+    """Return name and every template it extends, includes or imports, transitively."""
+    seen: set[str] = set()
+    todo = [name]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        try:
+            source = env.loader.get_source(env, current)[0]  # type: ignore[union-attr]
+        except jinja2.TemplateNotFound:
+            continue
+        todo.extend(r for r in jinja2.meta.find_referenced_templates(env.parse(source)) if r)
+    return frozenset(seen)
