@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Install what the tests need, then run them: the README's second set-up command and CI's.
+# As root it also installs Debian's packages the browser and validator tests use.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  need=()
+  command -v chromium >/dev/null || need+=(chromium)
+  command -v java >/dev/null || need+=(default-jre-headless)
+  command -v nginx >/dev/null || need+=(nginx-light)
+  if [ ${#need[@]} -gt 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  fi
+fi
+
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
+exec .venv/bin/python -m pytest "$@"
