@@ -159,6 +159,7 @@ class ActorRole:
     stance: str = ""
     position: str = ""
     pos: Pos = Pos("")
+    stance_pos: Pos = Pos("")
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,7 @@ class ExpertRole:
     stance: str = ""
     gist: str = ""
     pos: Pos = Pos("")
+    stance_pos: Pos = Pos("")
 
 
 @dataclass(frozen=True)

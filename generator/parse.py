@@ -17,6 +17,7 @@ from .model import (
     Expert,
     ExpertRole,
     Link,
+    PartialDate,
     Pos,
     Site,
     SiteConfig,
@@ -137,6 +138,10 @@ def split_front_matter(raw: RawFile, diagnostics: Diagnostics) -> tuple[str, str
     return None
 
 
+def _pos(value: V | None, default: Pos) -> Pos:
+    return value.pos if value is not None else default
+
+
 def parse_briefing(raw: RawFile, diagnostics: Diagnostics) -> Briefing | None:
     """Return the briefing a source file holds."""
     slug = _registry_id(raw, diagnostics)
@@ -156,10 +161,10 @@ def parse_briefing(raw: RawFile, diagnostics: Diagnostics) -> Briefing | None:
         diagnostics.error(Pos(raw.path, 2, 1), "missing required field 'summary' (or a '::: summary' block in the body)")
     if body.key_points and not key_points:
         key_points = list(body.key_points)
-    date = plain(values.get("date"))
-    title = plain(values.get("title"))
-    if date is None or title is None:
-        return None
+    # A missing or invalid title or date was reported; keep the briefing so that its
+    # cross-references are still checked (nothing is written while errors stand).
+    date = plain(values.get("date"), PartialDate(1))
+    title = plain(values.get("title"), slug)
     source_values = plain(values.get("source"), None)
     source = None
     if source_values is not None:
@@ -173,11 +178,11 @@ def parse_briefing(raw: RawFile, diagnostics: Diagnostics) -> Briefing | None:
             dating=plain(source_values.get("dating"), ""),
         )
     actors = tuple(
-        ActorRole(ident, plain(v.value.get("stance"), ""), plain(v.value.get("position"), ""), v.pos)
+        ActorRole(ident, plain(v.value.get("stance"), ""), plain(v.value.get("position"), ""), v.pos, _pos(v.value.get("stance"), v.pos))
         for ident, v in (plain(values.get("actors"), {}) or {}).items()
     )
     experts = tuple(
-        ExpertRole(ident, plain(v.value.get("stance"), ""), plain(v.value.get("gist"), ""), v.pos)
+        ExpertRole(ident, plain(v.value.get("stance"), ""), plain(v.value.get("gist"), ""), v.pos, _pos(v.value.get("stance"), v.pos))
         for ident, v in (plain(values.get("experts"), {}) or {}).items()
     )
     timeline = tuple(

@@ -253,7 +253,7 @@ class Reader:
                 return V(int(raw), pos)
             raise self.fail(node, f"{what}: expected a whole number of at least {type_.minimum}, got {raw!r}")
         # Text
-        if node.tag != STR_TAG and node.style is None:
+        if node.tag != STR_TAG and not node.style:  # plain scalar ('' from libyaml, None from PyYAML)
             got = TAG_NAMES.get(node.tag, "a non-text value")
             if node.tag == "tag:yaml.org,2002:null":
                 raise self.fail(node, f"{what}: expected text, got an empty value")

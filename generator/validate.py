@@ -22,11 +22,11 @@ def validate(site: Site, diagnostics: Diagnostics, seeds: tuple[str, ...] = (), 
         for role in briefing.actors:
             if role.id not in site.actors:
                 _unknown(diagnostics, role.pos, role.id, "actor", site, known)
-            _check_stance(diagnostics, role.pos, role.stance, stances)
+            _check_stance(diagnostics, role.stance_pos, role.stance, stances)
         for role in briefing.experts:
             if role.id not in site.experts:
-                _unknown(diagnostics, role.pos, role.id, "expert", site, known)
-            _check_stance(diagnostics, role.pos, role.stance, stances)
+                _unknown(diagnostics, role.pos, role.id, "expert", site, known, listed=True)
+            _check_stance(diagnostics, role.stance_pos, role.stance, stances)
         for mention in briefing.body.mentions:
             if mention.id not in known:
                 _unknown(diagnostics, mention.pos, mention.id, "actor or expert", site, known)
@@ -43,9 +43,11 @@ def validate(site: Site, diagnostics: Diagnostics, seeds: tuple[str, ...] = (), 
             _lint(briefing, diagnostics)
 
 
-def _unknown(diagnostics: Diagnostics, pos: Pos, ident: str, expected: str, site: Site, known: set[str]) -> None:
+def _unknown(diagnostics: Diagnostics, pos: Pos, ident: str, expected: str, site: Site, known: set[str], listed: bool = False) -> None:
     if expected == "actor" and ident in site.experts:
         diagnostics.error(pos, f"{ident!r} is an expert, not an actor; list it under 'experts'")
+    elif expected == "expert" and ident in site.actors and listed:
+        diagnostics.error(pos, f"{ident!r} is an actor, not an expert; list it under 'actors'")
     elif expected == "expert" and ident in site.actors:
         diagnostics.error(pos, f"{ident!r} is an actor, not an expert; only experts give views")
     else:
