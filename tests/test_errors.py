@@ -163,7 +163,7 @@ def test_check_json_format_lists_the_same_problems(make_site: Callable[..., Path
     assert doc["diagnostics"] == [
         {
             "path": "content/briefings/first.md",
-            "line": 9,
+            "line": 8,
             "column": 7,
             "severity": "error",
             "message": "unknown actor or expert id 'nobody': no file nobody.yaml in content/actors/ or content/experts/",
