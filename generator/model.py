@@ -189,6 +189,7 @@ class Source:
     published: PartialDate | None = None
     article: str = "full"
     dating: str = ""
+    pos: Pos = Pos("")  # where the seed is named
 
 
 @dataclass(frozen=True)

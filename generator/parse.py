@@ -189,10 +189,14 @@ def parse_briefing(raw: RawFile, diagnostics: Diagnostics) -> Briefing | None:
         Event(plain(e.get("date")), " ".join(plain(e.get("event")).split()), e["date"].pos)
         for e in plain(values.get("timeline"), [])
         if e and plain(e.get("date")) is not None and plain(e.get("event")) is not None
+    elif body.summary:
+        diagnostics.warning(_pos(values.get("summary"), Pos(raw.path, 2, 1)), "both a 'summary' field and a '::: summary' block; the field is used, the block ignored")
     )
     return Briefing(
         slug=slug,
         title=" ".join(title.split()),
+    elif body.key_points:
+        diagnostics.warning(_pos(values.get("key_points"), Pos(raw.path, 2, 1)), "both a 'key_points' field and a '::: key-points' block; the field is used, the block ignored")
         date=date,
         summary=" ".join(summary.split()),
         body=body,
@@ -207,3 +211,4 @@ def parse_briefing(raw: RawFile, diagnostics: Diagnostics) -> Briefing | None:
         updated=plain(values.get("updated")),
         draft=bool(plain(values.get("draft"), False)),
     )
+            pos=_pos(source_values.get("seed"), values["source"].pos),

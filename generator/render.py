@@ -48,8 +48,8 @@ def plan_html(linked: LinkedSite) -> list[Page]:
         cards = linked.actor_cards.get(actor.id, ())
         co = linked.co_actors.get(actor.id, ())
         experts = linked.actor_experts.get(actor.id, ())
-        deps = {f"actor:{actor.id}", "list:briefings"} | {f"briefing:{c.briefing.slug}" for c in cards} | {f"actor:{a.id}" for a, _ in co} | {f"expert:{e.id}" for e in experts}
-        for path, chunk, pager in paginate(tuple(reversed(cards)), per_page, f"actors/{actor.id}"):
+        deps = {f"actor:{actor.id}"} | {f"briefing:{c.briefing.slug}" for c in cards} | {f"actor:{a.id}" for a, _ in co} | {f"expert:{e.id}" for e in experts}
+        for path, chunk, pager in paginate(cards, per_page, f"actors/{actor.id}"):
             context = {"actor": actor, "cards": chunk, "stances": tuple(reversed(cards)), "co_actors": co, "experts": experts, "pager": pager}
             pages.append(Page(path, "actor.html", actor.name, context, frozenset(deps)))
 

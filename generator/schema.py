@@ -224,7 +224,9 @@ class Reader:
         """Return node's value as type_ with its position; raise Invalid once reported."""
         self.nodes += 1
         if self.nodes > MAX_NODES:
-            raise self.fail(node, f"document expands to more than {MAX_NODES} values (too many aliases?)")
+            if self.nodes == MAX_NODES + 1:
+                self.fail(node, f"document expands to more than {MAX_NODES} values (too many aliases?)")
+            raise Invalid()
         if isinstance(type_, Record):
             return self._record(node, type_, what)
         if isinstance(type_, MapOf):
@@ -313,6 +315,7 @@ class Reader:
             if isinstance(value, yaml.ScalarNode) and value.tag == "tag:yaml.org,2002:null" and value.value in ("", "~", "null"):
                 if spec.required:
                     self.fail(value if value.value else key, f"{label}: a value is required")
+                    values[name] = V(None, self.pos(value))  # reported; not "missing" too
                 continue
             try:
                 values[name] = self.read(value, spec.type, label)

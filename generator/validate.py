@@ -36,7 +36,7 @@ def validate(site: Site, diagnostics: Diagnostics, seeds: tuple[str, ...] = (), 
         source = briefing.source
         if source and source.seed and source.seed not in seeds:
             diagnostics.error(
-                Pos(briefing.pos.path, 2, 1),
+                source.pos,
                 f"source.seed: no file {source.seed!r} in seeds/{hint(source.seed, seeds)}",
             )
         if lint:
