@@ -52,16 +52,22 @@ def plan_markdown(linked: LinkedSite) -> list[Page]:
         b = entry.briefing
         deps = {f"briefing:{b.slug}"} | {f"actor:{c.actor.id}" for c in entry.actors} | {f"expert:{s.expert.id}" for s in entry.experts}
         deps |= {f"briefing:{r.slug}" for r in entry.related}
-        context = {"entry": entry, "article": Markup(markdown_article(entry, linked)), "passages": markdown_passages(entry, linked)}
-        pages.append(Page(b.markdown_url, "briefing.md", b.title, context, frozenset(deps)))
+        pages.append(Page(b.markdown_url, "briefing.md", b.title, {"entry": entry}, frozenset(deps)))
     return pages
 
 
 def emit_markdown(linked: LinkedSite, pages: list[Page], env: jinja2.Environment, theme: Theme, root: Path, diagnostics: Diagnostics) -> list[Output]:
-    """Return the Markdown pages rendered, with what each was made from."""
+    """Return the Markdown pages rendered, with what each was made from.
+
+    The article is rewritten here, not when the pages are planned, so that a rebuild
+    pays only for the pages it renders again.
+    """
     outputs = []
     for page in pages:
-        data = render(env, page, base_context(linked.site.config, page, {}), theme.template_path, root, diagnostics)
+        entry = page.context["entry"]
+        context = base_context(linked.site.config, page, {})
+        context.update(article=Markup(markdown_article(entry, linked)), passages=markdown_passages(entry, linked))
+        data = render(env, page, context, theme.template_path, root, diagnostics)
         if data is not None:
             deps = page.deps | {f"template:{t}" for t in referenced_templates(env, page.template)}
             outputs.append(Output(page.path, data, frozenset(deps)))

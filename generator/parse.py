@@ -28,12 +28,25 @@ from .schema import V, plain
 FRONT_MATTER_END = ("---", "...")
 
 
-def parse(raw: RawSources, diagnostics: Diagnostics) -> Site:
-    """Return the model of every source; problems go to diagnostics."""
+ParseCache = dict  # RawFile -> (what its parser returned, the diagnostics it reported)
+
+
+def parse(raw: RawSources, diagnostics: Diagnostics, cache: ParseCache | None = None) -> Site:
+    """Return the model of every source; problems go to diagnostics.
+
+    With a cache (kept by `serve` between rebuilds), a file whose text did not change is
+    not parsed again: its model and diagnostics come from the cache, which afterwards
+    holds exactly the current files.
+    """
+    each = _cached(cache, diagnostics)
     config = parse_site_config(raw.site, diagnostics)
-    actors = {a.id: a for a in (parse_actor(f, diagnostics) for f in raw.actors) if a is not None}
-    experts = {e.id: e for e in (parse_expert(f, diagnostics) for f in raw.experts) if e is not None}
-    briefings = tuple(b for b in (parse_briefing(f, diagnostics) for f in raw.briefings) if b is not None)
+    actors = {a.id: a for a in each(parse_actor, raw.actors) if a is not None}
+    experts = {e.id: e for e in each(parse_expert, raw.experts) if e is not None}
+    briefings = tuple(b for b in each(parse_briefing, raw.briefings) if b is not None)
+    if cache is not None:
+        current = {*raw.actors, *raw.experts, *raw.briefings}
+        for stale in [f for f in cache if f not in current]:
+            del cache[stale]
     return Site(
         config=config,
         briefings=briefings,
@@ -41,6 +54,25 @@ def parse(raw: RawSources, diagnostics: Diagnostics) -> Site:
         experts=MappingProxyType(dict(sorted(experts.items()))),
         static=raw.static,
     )
+
+
+def _cached(cache: ParseCache | None, diagnostics: Diagnostics):  # type: ignore[no-untyped-def]
+    """Return a function that parses files with a per-file parser, through the cache when there is one."""
+
+    def each(parser, files: tuple[RawFile, ...]) -> list:  # type: ignore[no-untyped-def,type-arg]
+        if cache is None:
+            return [parser(f, diagnostics) for f in files]
+        results = []
+        for f in files:
+            hit = cache.get(f)
+            if hit is None:
+                local = Diagnostics()
+                hit = cache[f] = (parser(f, local), tuple(local.items))
+            diagnostics.items.extend(hit[1])
+            results.append(hit[0])
+        return results
+
+    return each
 
 
 def parse_site_config(raw: RawFile | None, diagnostics: Diagnostics) -> SiteConfig:
@@ -157,10 +189,14 @@ def parse_briefing(raw: RawFile, diagnostics: Diagnostics) -> Briefing | None:
     key_points = plain(values.get("key_points"), [])
     if body.summary and not summary:
         summary = body.summary
+    elif body.summary:
+        diagnostics.warning(_pos(values.get("summary"), Pos(raw.path, 2, 1)), "both a 'summary' field and a '::: summary' block; the field is used, the block ignored")
     if not summary and "summary" not in values:
         diagnostics.error(Pos(raw.path, 2, 1), "missing required field 'summary' (or a '::: summary' block in the body)")
     if body.key_points and not key_points:
         key_points = list(body.key_points)
+    elif body.key_points:
+        diagnostics.warning(_pos(values.get("key_points"), Pos(raw.path, 2, 1)), "both a 'key_points' field and a '::: key-points' block; the field is used, the block ignored")
     # A missing or invalid title or date was reported; keep the briefing so that its
     # cross-references are still checked (nothing is written while errors stand).
     date = plain(values.get("date"), PartialDate(1))
@@ -176,6 +212,7 @@ def parse_briefing(raw: RawFile, diagnostics: Diagnostics) -> Briefing | None:
             published=plain(source_values.get("published")),
             article=plain(source_values.get("article"), "full"),
             dating=plain(source_values.get("dating"), ""),
+            pos=_pos(source_values.get("seed"), values["source"].pos),
         )
     actors = tuple(
         ActorRole(ident, plain(v.value.get("stance"), ""), plain(v.value.get("position"), ""), v.pos, _pos(v.value.get("stance"), v.pos))
@@ -189,14 +226,10 @@ def parse_briefing(raw: RawFile, diagnostics: Diagnostics) -> Briefing | None:
         Event(plain(e.get("date")), " ".join(plain(e.get("event")).split()), e["date"].pos)
         for e in plain(values.get("timeline"), [])
         if e and plain(e.get("date")) is not None and plain(e.get("event")) is not None
-    elif body.summary:
-        diagnostics.warning(_pos(values.get("summary"), Pos(raw.path, 2, 1)), "both a 'summary' field and a '::: summary' block; the field is used, the block ignored")
     )
     return Briefing(
         slug=slug,
         title=" ".join(title.split()),
-    elif body.key_points:
-        diagnostics.warning(_pos(values.get("key_points"), Pos(raw.path, 2, 1)), "both a 'key_points' field and a '::: key-points' block; the field is used, the block ignored")
         date=date,
         summary=" ".join(summary.split()),
         body=body,
@@ -211,4 +244,3 @@ def parse_briefing(raw: RawFile, diagnostics: Diagnostics) -> Briefing | None:
         updated=plain(values.get("updated")),
         draft=bool(plain(values.get("draft"), False)),
     )
-            pos=_pos(source_values.get("seed"), values["source"].pos),

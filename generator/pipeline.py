@@ -8,15 +8,19 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .article import ArticleRenderer, registry_for
+import jinja2
+
+from .article import ArticleHTML, ArticleRenderer, Registry, registry_for
 from .diagnostics import Diagnostic, Diagnostics
 from .emit import emit_markdown, plan_markdown
+from .incremental import article_affected, changed_files, changed_keys, registry_changes, stale_pages, template_sources
 from .link import LinkedSite, link
 from .load import load_sources
-from .pages import Output, relative
-from .parse import parse
+from .model import Site, SiteConfig
+from .pages import Output, Page, relative
+from .parse import ParseCache, parse
 from .render import plan_html, render_site
-from .theme import environments, resolve_theme
+from .theme import Theme, environments, resolve_theme
 from .validate import shared_aliases, validate
 from .write import WriteReport, check_output, write_site
 
@@ -35,6 +39,23 @@ class BuildConfig:
 
 
 @dataclass(frozen=True)
+class BuildState:
+    """What a rebuild reuses from the last successful build (see incremental.py)."""
+
+    config: BuildConfig
+    site_config: SiteConfig
+    theme: Theme
+    assets: dict[str, str]  # asset name -> output name
+    linked: LinkedSite
+    registry: Registry
+    articles: dict[str, ArticleHTML]
+    templates: dict[str, bytes]
+    environments: tuple[jinja2.Environment, jinja2.Environment]
+    outputs: dict[str, Output]  # by path
+    parsed: ParseCache  # a memo of pure per-file parses, kept across failed builds too
+
+
+@dataclass(frozen=True)
 class BuildReport:
     diagnostics: list[Diagnostic]
     briefings: int = 0
@@ -42,6 +63,9 @@ class BuildReport:
     written: WriteReport | None = None
     seconds: float = 0.0
     failed: bool = False
+    state: BuildState | None = None  # hand it to the next build(previous=...) to rebuild incrementally
+    rendered: tuple[str, ...] = ()  # the pages rendered by this build (all of them unless incremental)
+    changed: frozenset[str] | None = None  # the keys an incremental build compared as changed; None: a full build
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -52,14 +76,20 @@ class BuildReport:
         return [d for d in self.diagnostics if d.severity == "warning"]
 
 
-def build(config: BuildConfig, changes: frozenset[str] | None = None) -> BuildReport:
-    """Build the site the config describes; write nothing unless every stage succeeded."""
+def build(config: BuildConfig, previous: BuildState | None = None) -> BuildReport:
+    """Build the site the config describes; write nothing unless every stage succeeded.
+
+    Given the state of the previous build, parse only the files that changed and render
+    only the pages whose recorded dependencies meet what changed; the other outputs are
+    the previous build's. The result is the same as a full build of the same sources.
+    """
     started = time.perf_counter()
     diagnostics = Diagnostics()
     if config.write:
         check_output(config.output, config.source, diagnostics)
+    parsed: ParseCache = previous.parsed if previous is not None else ParseCache()
     raw = load_sources(config.source, diagnostics)
-    site = parse(raw, diagnostics)
+    site = parse(raw, diagnostics, parsed)
     if config.base_url is not None:
         site = dataclasses.replace(site, config=dataclasses.replace(site.config, base_url=config.base_url))
     validate(site, diagnostics, seeds=raw.seeds, lint=config.lint)
@@ -71,31 +101,71 @@ def build(config: BuildConfig, changes: frozenset[str] | None = None) -> BuildRe
     if diagnostics.errors or theme is None or (config.strict and diagnostics.warnings):
         return failed()
     linked = link(site, drafts=config.drafts)
-    html_env, md_env = environments(theme)
-    outputs = emit_markdown(linked, plan_markdown(linked), md_env, theme, config.source, diagnostics)
-    articles = _articles(linked)
+    templates = template_sources(theme.names, theme.folders)
     assets = {name: name for name in theme.static_files()}
-    outputs += render_site(linked, plan_html(linked), html_env, theme, articles, assets, config.source, diagnostics)
+    if previous is not None and (previous.config, previous.site_config, previous.theme, previous.assets) != (config, site.config, theme, assets):
+        previous = None  # options, site.yaml, the theme chain or asset names changed: everything may look different
+    registry = _registry(site)
+    articles = _articles(linked, registry, previous)
+    if previous is not None and previous.templates == templates:
+        html_env, md_env = previous.environments  # compiled templates are reused
+    else:
+        html_env, md_env = environments(theme)
+    changed: set[str] | None = None
+    planned = (plan_markdown(linked), plan_html(linked))
+    md_pages, html_pages = planned
+    if previous is not None:
+        changed = changed_keys(previous.linked, linked, previous.articles, articles) | changed_files("template", previous.templates, templates)
+        md_pages = stale_pages(md_pages, previous.outputs, changed)
+        html_pages = stale_pages(html_pages, previous.outputs, changed)
+    outputs = emit_markdown(linked, md_pages, md_env, theme, config.source, diagnostics)
+    outputs += render_site(linked, html_pages, html_env, theme, articles, assets, config.source, diagnostics)
+    rendered = tuple(o.path for o in outputs)
+    if previous is not None:
+        outputs = _merge(planned[0] + planned[1], outputs, previous.outputs)
     outputs += _static(theme.static_files(), config.source, raw.static)
     if diagnostics.errors:
         return failed()
     written = write_site(outputs, config.output) if config.write else None
+    state = BuildState(config, site.config, theme, assets, linked, registry, articles, templates, (html_env, md_env), {o.path: o for o in outputs}, parsed)
     return BuildReport(
         diagnostics.sorted(),
         len(linked.entries),
         tuple(outputs),
         written,
         time.perf_counter() - started,
+        state=state,
+        rendered=rendered,
+        changed=frozenset(changed) if changed is not None else None,
     )
 
 
-def _articles(linked: LinkedSite):  # type: ignore[no-untyped-def]
-    """Return each briefing's article rendered to HTML, links relative to briefing pages."""
-    site = linked.site
+def _registry(site: Site) -> Registry:
+    """Return the registries as the article extensions see them, links relative to briefing pages."""
     shared = set(shared_aliases(site))
-    registry = registry_for(site.actors, site.experts, shared, lambda url: relative(url, "briefings/x/index.html"))
-    renderer = ArticleRenderer(registry)
-    return {entry.briefing.slug: renderer.render(entry.briefing) for entry in linked.entries}
+    return registry_for(site.actors, site.experts, shared, lambda url: relative(url, "briefings/x/index.html"))
+
+
+def _articles(linked: LinkedSite, registry: Registry, previous: BuildState | None) -> dict[str, ArticleHTML]:
+    """Return each briefing's article rendered to HTML; reuse the previous build's where nothing it uses changed."""
+    ids, names = registry_changes(previous.registry, registry) if previous is not None else (set(), set())
+    renderer: ArticleRenderer | None = None
+    articles = {}
+    for entry in linked.entries:
+        b = entry.briefing
+        old = previous.linked.by_slug.get(b.slug) if previous is not None else None
+        if previous is not None and old is not None and old.briefing == b and not article_affected(b, ids, names):
+            articles[b.slug] = previous.articles[b.slug]
+            continue
+        renderer = renderer or ArticleRenderer(registry)
+        articles[b.slug] = renderer.render(b)
+    return articles
+
+
+def _merge(pages: list[Page], fresh: list[Output], previous: dict[str, Output]) -> list[Output]:
+    """Return the outputs of every planned page in plan order: the fresh ones, else the previous build's."""
+    by_path = {o.path: o for o in fresh}
+    return [by_path.get(page.path) or previous[page.path] for page in pages]
 
 
 def _static(theme_files: dict[str, Path], source: Path, static: tuple[str, ...]) -> list[Output]:

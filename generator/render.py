@@ -9,18 +9,24 @@ import jinja2
 
 from .article import ArticleHTML
 from .diagnostics import Diagnostics
-from .link import LinkedSite
+from .link import Entry, LinkedSite
 from .pages import Output, Page, base_context, paginate, render
 from .theme import Theme, referenced_templates
 
 HOME_LATEST = 10
 
 
+def cards_deps(entries: tuple[Entry, ...]) -> set[str]:
+    """Return the keys a list of briefing cards shows: each briefing and the actors on its chips."""
+    return {f"briefing:{e.briefing.slug}" for e in entries} | {f"actor:{c.actor.id}" for e in entries for c in e.actors}
+
+
 def plan_html(linked: LinkedSite) -> list[Page]:
-    """Return every HTML page of the site, with the model keys each one shows."""
+    """Return every HTML page of the site, with the model keys each one shows (see incremental.py)."""
     site = linked.site
     per_page = site.config.per_page
     pages: list[Page] = []
+    every_briefing = {f"briefing:{e.briefing.slug}" for e in linked.entries}  # for pages that count them
     latest = linked.entries[:HOME_LATEST]
     pages.append(
         Page(
@@ -28,22 +34,23 @@ def plan_html(linked: LinkedSite) -> list[Page]:
             "index.html",
             site.config.title,
             {"entries": latest, "years": tuple(linked.years)},
-            frozenset({"list:briefings"} | {f"briefing:{e.briefing.slug}" for e in latest}),
+            frozenset({"list:briefings"} | cards_deps(latest)),
         )
     )
     for entry in linked.entries:
         slug = entry.briefing.slug
         deps = {f"briefing:{slug}"} | {f"actor:{c.actor.id}" for c in entry.actors} | {f"expert:{s.expert.id}" for s in entry.experts}
         deps |= {f"briefing:{r.slug}" for r in entry.related}
-        pages.append(Page(entry.briefing.url, "briefing.html", entry.briefing.title, {"entry": entry}, frozenset(deps | {"list:briefings"})))
+        pages.append(Page(entry.briefing.url, "briefing.html", entry.briefing.title, {"entry": entry}, frozenset(deps)))
 
-    pages.append(Page("archive/index.html", "archive.html", "Archive", {"years": {y: len(b) for y, b in linked.years.items()}}, frozenset({"list:briefings"})))
+    pages.append(Page("archive/index.html", "archive.html", "Archive", {"years": {y: len(b) for y, b in linked.years.items()}}, frozenset({"list:briefings"} | every_briefing)))
     for year, briefings in linked.years.items():
         entries = tuple(linked.by_slug[b.slug] for b in briefings)
-        deps = frozenset({"list:briefings"} | {f"briefing:{b.slug}" for b in briefings})
+        deps = frozenset({"list:briefings"} | cards_deps(entries))
         pages.append(Page(f"archive/{year}/index.html", "year.html", f"Briefings of {year}", {"year": year, "entries": entries, "years": tuple(linked.years)}, deps))
 
-    pages.append(Page("actors/index.html", "actors.html", "Actors", {"actors": tuple(site.actors.values()), "counts": {i: len(c) for i, c in linked.actor_cards.items()}}, frozenset({"list:actors", "list:briefings"})))
+    every_actor = {f"actor:{i}" for i in site.actors}
+    pages.append(Page("actors/index.html", "actors.html", "Actors", {"actors": tuple(site.actors.values()), "counts": {i: len(c) for i, c in linked.actor_cards.items()}}, frozenset(every_actor | every_briefing)))
     for actor in site.actors.values():
         cards = linked.actor_cards.get(actor.id, ())
         co = linked.co_actors.get(actor.id, ())
@@ -53,27 +60,28 @@ def plan_html(linked: LinkedSite) -> list[Page]:
             context = {"actor": actor, "cards": chunk, "stances": tuple(reversed(cards)), "co_actors": co, "experts": experts, "pager": pager}
             pages.append(Page(path, "actor.html", actor.name, context, frozenset(deps)))
 
-    pages.append(Page("experts/index.html", "experts.html", "Experts", {"experts": tuple(site.experts.values()), "counts": {i: len(s) for i, s in linked.expert_sections.items()}}, frozenset({"list:experts", "list:briefings"})))
+    every_expert = {f"expert:{i}" for i in site.experts}
+    pages.append(Page("experts/index.html", "experts.html", "Experts", {"experts": tuple(site.experts.values()), "counts": {i: len(s) for i, s in linked.expert_sections.items()}}, frozenset(every_expert | every_briefing)))
     for expert in site.experts.values():
         sections = linked.expert_sections.get(expert.id, ())
-        deps = {f"expert:{expert.id}", "list:briefings"} | {f"briefing:{s.briefing.slug}" for s in sections}
+        deps = {f"expert:{expert.id}"} | {f"briefing:{s.briefing.slug}" for s in sections}
         for path, chunk, pager in paginate(sections, per_page, f"experts/{expert.id}"):
             pages.append(Page(path, "expert.html", expert.name, {"expert": expert, "sections": chunk, "pager": pager}, frozenset(deps)))
 
-    pages.append(Page("tags/index.html", "tags.html", "Tags", {"tags": {t: len(b) for t, b in linked.tags.items()}}, frozenset({"list:briefings"})))
+    pages.append(Page("tags/index.html", "tags.html", "Tags", {"tags": {t: len(b) for t, b in linked.tags.items()}}, frozenset({"list:briefings"} | every_briefing)))
     for tag, briefings in linked.tags.items():
         entries = tuple(linked.by_slug[b.slug] for b in briefings)
-        deps = frozenset({"list:briefings"} | {f"briefing:{b.slug}" for b in briefings})
+        deps = frozenset(cards_deps(entries))
         for path, chunk, pager in paginate(entries, per_page, f"tags/{tag}"):
             pages.append(Page(path, "tag.html", site.config.tag_name(tag), {"tag": tag, "entries": chunk, "pager": pager}, deps))
 
     years = tuple(linked.events)
-    pages.append(Page("timeline/index.html", "timeline_index.html", "Timeline", {"years": {y: len(e) for y, e in linked.events.items()}}, frozenset({"list:briefings"})))
+    pages.append(Page("timeline/index.html", "timeline_index.html", "Timeline", {"years": {y: len(e) for y, e in linked.events.items()}}, frozenset({"list:timeline"} | every_briefing)))
     for year, items in linked.events.items():
-        deps = frozenset({"list:briefings"} | {f"briefing:{i.briefing.slug}" for i in items})
+        deps = frozenset({"list:timeline"} | {f"briefing:{i.briefing.slug}" for i in items})
         pages.append(Page(f"timeline/{year}/index.html", "timeline.html", f"Timeline of {year}", {"year": year, "items": items, "years": years}, deps))
 
-    pages.append(Page("404.html", "404.html", "Page not found", {}, frozenset({"list:briefings"})))
+    pages.append(Page("404.html", "404.html", "Page not found", {}))
     return pages
 
 
@@ -99,5 +107,5 @@ def render_site(
             continue
         if page.template not in templates:
             templates[page.template] = frozenset(f"template:{t}" for t in referenced_templates(env, page.template))
-        outputs.append(Output(page.path, data, page.deps | templates[page.template]))
+        outputs.append(Output(page.path, data, page.deps | templates[page.template] | {"list:years"}))  # nav_years
     return outputs

@@ -20,6 +20,8 @@ from .model import ID_PATTERN, PartialDate, Pos
 
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_NODES = 50_000  # values one YAML document may expand to (stops alias bombs)
+MAX_YAML_BYTES = 256 * 1024  # one YAML document (site.yaml, a registry entry, a front matter)
+MAX_DEPTH = 32  # nested lists and mappings; libyaml's composer recurses and would crash on deeper ones
 
 STR_TAG = "tag:yaml.org,2002:str"
 TAG_NAMES = {
@@ -101,6 +103,8 @@ LINKS = ListOf(
     Record({"title": Field(Text(), True, "the link's text"), "url": Field(Text(), True, "where it points")})
 )
 STANCE = Text(doc="a label from site.yaml's `stances`")
+STATUSES = ("escalating", "unchanged", "easing", "resolved")
+QUOTE = Field(Text(), doc="words the source quotes, exactly as the seed has them (checked against it)")
 
 SITE = Record(
     {
@@ -147,7 +151,31 @@ BRIEFING = Record(
         "title": Field(Text(), True, "the headline"),
         "date": Field(Date(), True, "the briefing's date"),
         "summary": Field(Text(), False, "required: the bottom line up front, about 60 words (or a `::: summary` block)"),
+        "why_it_matters": Field(Text(), doc="one or two sentences on why the story matters, shown right after the summary"),
+        "question": Field(Text(), doc="the briefing's key question; the page sets every actor's and expert's stance against it"),
+        "status": Field(
+            Record(
+                {
+                    "label": Field(Text(choices=STATUSES), True, "escalating, unchanged, easing or resolved"),
+                    "as_of": Field(Date(), True, "the day the status was last assessed"),
+                }
+            ),
+            doc="where the story stands, as of a date",
+        ),
+        "disagreement": Field(
+            Record(
+                {
+                    "view": Field(Text(), True, "the strongest counter-view, in a sentence or two"),
+                    "by": Field(Text(), True, "who holds it: an actor or expert id (linked to its page), or the attribution as the source gives it"),
+                }
+            ),
+            doc="the strongest counter-view, attributed",
+        ),
         "updated": Field(Date(), doc="when the briefing was last changed"),
+        "corrections": Field(
+            ListOf(Record({"date": Field(Date(), True, "when the correction was made"), "text": Field(Text(), True, "what was wrong and what changed")})),
+            doc="the corrections log: what was corrected, and when",
+        ),
         "source": Field(
             Record(
                 {
@@ -168,11 +196,11 @@ BRIEFING = Record(
         "tags": Field(ListOf(ID), doc="tag ids; display names come from site.yaml"),
         "key_points": Field(ListOf(Text()), doc="three to five bullets (or a `::: key-points` block)"),
         "actors": Field(
-            MapOf(ID, Record({"stance": Field(STANCE), "position": Field(Text(), doc="the actor's position, in prose")}, nullable=True)),
+            MapOf(ID, Record({"stance": Field(STANCE), "position": Field(Text(), doc="the actor's position, in prose"), "quote": QUOTE}, nullable=True)),
             doc="the actors who feature, by id",
         ),
         "experts": Field(
-            MapOf(ID, Record({"stance": Field(STANCE), "gist": Field(Text(), doc="the expert's view in one line")}, nullable=True)),
+            MapOf(ID, Record({"stance": Field(STANCE), "gist": Field(Text(), doc="the expert's view in one line"), "quote": QUOTE}, nullable=True)),
             doc="the experts whose views the briefing reports, by id",
         ),
         "timeline": Field(
@@ -203,7 +231,13 @@ class Reader:
 
     def compose(self, text: str) -> yaml.Node | None:
         """Return the document's node tree, or report the YAML error where it is."""
+        size = len(text.encode("utf-8"))
+        if size > MAX_YAML_BYTES:
+            self.diagnostics.error(Pos(self.path, 1 + self.line_offset, 1), f"YAML document is {size} bytes; the limit is {MAX_YAML_BYTES}")
+            return None
         try:
+            if not self._shallow(text):
+                return None
             return yaml.compose(text, Loader=Loader)
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
@@ -215,6 +249,21 @@ class Reader:
         except yaml.YAMLError as exc:
             self.diagnostics.error(Pos(self.path, 1 + self.line_offset, 1), f"malformed YAML: {exc}")
         return None
+
+    def _shallow(self, text: str) -> bool:
+        """Check the nesting depth on the event stream, which libyaml parses without recursion; report the first level too deep."""
+        depth = 0
+        for event in yaml.parse(text, Loader=Loader):
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    mark = event.start_mark
+                    pos = Pos(self.path, mark.line + 1 + self.line_offset, mark.column + 1)
+                    self.diagnostics.error(pos, f"YAML nests lists and mappings more than {MAX_DEPTH} levels deep")
+                    return False
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                depth -= 1
+        return True
 
     def fail(self, node: yaml.Node, message: str) -> Invalid:
         self.diagnostics.error(self.pos(node), message)
@@ -285,16 +334,17 @@ class Reader:
 
     def _pairs(self, node: yaml.Node, what: str) -> list[tuple[yaml.Node, yaml.Node]]:
         if not isinstance(node, yaml.MappingNode):
-            raise self.fail(node, f"{what}: expected a mapping of keys to values, got {kind_of(node)}")
+            prefix = f"{what}: " if what else ""
+            raise self.fail(node, f"{prefix}expected a mapping of keys to values, got {kind_of(node)}")
         seen: dict[str, yaml.Node] = {}
         pairs = []
         for key, value in node.value:
             if not isinstance(key, yaml.ScalarNode):
-                self.fail(key, f"{what}: a key must be plain text")
+                self.fail(key, f"{what}: a key must be plain text" if what else "a key must be plain text")
                 continue
             if key.value in seen:
                 first = self.pos(seen[key.value])
-                self.fail(key, f"{what}: duplicate key {key.value!r} (first at line {first.line})")
+                self.fail(key, (f"{what}: " if what else "") + f"duplicate key {key.value!r} (first at line {first.line})")
                 continue
             seen[key.value] = key
             pairs.append((key, value))

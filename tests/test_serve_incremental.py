@@ -1,0 +1,133 @@
+"""Incremental rebuilds: after every kind of edit, the result equals a clean build of the same sources."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from generator.pipeline import BuildConfig, BuildReport, build
+
+REPO = Path(__file__).resolve().parent.parent
+_spec = importlib.util.spec_from_file_location("synth", REPO / "benchmarks" / "synth.py")
+synth = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
+_spec.loader.exec_module(synth)  # type: ignore[union-attr]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return a 24-briefing site with its own copy of the default theme (so templates can be edited)."""
+    root = synth.synthesize(tmp_path_factory.mktemp("inc") / "site", 24, seed=7)
+    shutil.copytree(REPO / "themes" / "default", root / "themes" / "default")
+    # A draft, an actor alias that appears unmarked in an article, and a static file.
+    first = sorted((root / "content" / "briefings").rglob("*.md"))[0]
+    first.write_text(first.read_text("utf-8").replace("---\n", "---\ndraft: true\n", 1), "utf-8")
+    (root / "static" / "logo.txt").write_text("logo\n", "utf-8")
+    return root
+
+
+def _config(root: Path) -> BuildConfig:
+    return BuildConfig(root, root.parent / "unused-output", drafts=True, write=False)
+
+
+def _files(report: BuildReport) -> dict[str, bytes]:
+    assert not report.failed, report.diagnostics
+    return {o.path: o.data for o in report.outputs}
+
+
+def _edit(path: Path, old: str, new: str) -> Callable[[], None]:
+    def apply() -> None:
+        text = path.read_text("utf-8")
+        assert old in text, (path, old)
+        path.write_text(text.replace(old, new, 1), "utf-8")
+
+    return apply
+
+
+def _briefing(root: Path, n: int) -> Path:
+    return next((root / "content" / "briefings").rglob(f"briefing-{n:05d}.md"))
+
+
+def _rename(root: Path, n: int, slug: str) -> Callable[[], None]:
+    def apply() -> None:
+        path = _briefing(root, n)
+        path.rename(path.with_name(f"{slug}.md"))
+
+    return apply
+
+
+def _steps(root: Path) -> list[tuple[str, Callable[[], None]]]:
+    content = root / "content"
+    theme = root / "themes" / "default"
+    b5, b6 = _briefing(root, 5), _briefing(root, 6)
+    return [
+        ("briefing body", _edit(b5, "::: view", "A new sentence in the article.\n\n::: view")),
+        ("briefing title", _edit(b5, "title: Briefing 5 on", "title: Retitled briefing 5 on")),
+        ("briefing tags", _edit(b5, "tags:\n", "tags:\n  - brand-new-tag\n")),
+        ("briefing date to a new year", _edit(b6, "\ndate: 20", "\ndate: 19")),
+        ("briefing timeline", _edit(b6, "timeline:\n", "timeline:\n  - date: 1950\n    event: A new early event\n")),
+        ("actor edit", _edit(content / "actors" / "actor-001.yaml", "role: ", "role: Newly appointed ")),
+        ("actor rename", _edit(content / "actors" / "actor-002.yaml", "name: ", "name: Renamed ")),
+        ("actor alias found in articles", lambda: (content / "actors" / "actor-003.yaml").open("a").write("aliases:\n  - Observers\n")),
+        ("expert edit", _edit(content / "experts" / "expert-001.yaml", "title: Senior fellow", "title: Director")),
+        ("template edit", _edit(theme / "templates" / "partials" / "actor_card.html", "<dt>Kind</dt>", "<dt>Type</dt>")),
+        ("base template edit", _edit(theme / "templates" / "base.html", "Skip to content", "Skip to the content")),
+        ("asset edit", _edit(theme / "static" / "style.css", "", "/* edited */\n")),
+        ("static file edit", _edit(root / "static" / "logo.txt", "logo", "new logo")),
+        ("draft published", _edit(_briefing(root, 0), "draft: true", "draft: false")),
+        ("site.yaml edit", _edit(content / "site.yaml", "title: Synthetic Briefings", "title: Edited Briefings")),
+        ("briefing deleted", lambda: _briefing(root, 7).unlink()),
+        ("briefing renamed", _rename(root, 8, "a-renamed-briefing")),
+        ("briefing added", lambda: shutil.copy(_briefing(root, 9), _briefing(root, 9).with_name("a-copied-briefing.md"))),
+    ]
+
+
+def test_each_kind_of_edit_gives_the_same_site_as_a_clean_build(site: Path) -> None:
+    config = _config(site)
+    report = build(config)
+    total = len([o for o in report.outputs if o.path.endswith((".html", ".md"))])
+    for name, apply in _steps(site):
+        apply()
+        report = build(config, previous=report.state)
+        clean = build(config)
+        assert report.changed is not None or name == "site.yaml edit", name
+        incremental, full = _files(report), _files(clean)
+        assert sorted(incremental) == sorted(full), name
+        different = [path for path in full if incremental[path] != full[path]]
+        assert not different, f"{name}: {different[:5]}"
+        if name == "briefing body":
+            assert 0 < len(report.rendered) < total / 2, report.rendered
+
+
+def test_an_unchanged_rebuild_renders_nothing(site: Path) -> None:
+    config = _config(site)
+    first = build(config)
+    again = build(config, previous=first.state)
+    assert again.changed == frozenset()
+    assert again.rendered == ()
+    assert _files(again) == _files(first)
+
+
+def test_a_briefing_edit_renders_the_pages_that_show_it_and_no_other_briefing(tmp_path: Path) -> None:
+    root = synth.synthesize(tmp_path / "site", 30, seed=3)
+    config = _config(root)
+    first = build(config)
+    assert first.state is not None
+    path = _briefing(root, 12)
+    path.write_text(path.read_text("utf-8").replace("::: view", "One more sentence.\n\n::: view", 1), "utf-8")
+    report = build(config, previous=first.state)
+    entry = first.state.linked.by_slug["briefing-00012"]
+    showing = [e.briefing for e in first.state.linked.entries if "briefing-00012" in {r.slug for r in e.related}]
+    expected = {entry.briefing.url, entry.briefing.markdown_url} | {b.url for b in showing} | {b.markdown_url for b in showing}
+    expected |= {f"tags/{t}/index.html" for t in entry.briefing.tags} | {f"actors/{c.actor.id}/index.html" for c in entry.actors}
+    expected |= {f"experts/{s.expert.id}/index.html" for s in entry.experts} | {f"archive/{entry.briefing.date.year}/index.html"}
+    expected |= {f"timeline/{e.date.year}/index.html" for e in entry.briefing.timeline}
+    expected |= {"archive/index.html", "tags/index.html", "actors/index.html", "experts/index.html", "timeline/index.html"}
+    rendered = set(report.rendered)
+    assert expected <= rendered
+    other_briefings = {p for p in rendered if p.startswith("briefings/")} - expected
+    assert not other_briefings
+    assert report.changed == frozenset({"briefing:briefing-00012"})
