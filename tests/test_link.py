@@ -1,0 +1,64 @@
+"""Linking: who is in a briefing, and the indexes by actor, expert, tag, year and event."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from generator.diagnostics import Diagnostics
+from generator.link import link
+from generator.load import load_sources
+from generator.parse import parse
+
+
+def linked_site(root: Path):  # type: ignore[no-untyped-def]
+    diagnostics = Diagnostics()
+    site = parse(load_sources(root, diagnostics), diagnostics)
+    assert not diagnostics.errors, diagnostics.errors
+    return link(site)
+
+
+def brief(date: str, extra: str = "", body: str = "Text.") -> str:
+    return f"---\ntitle: B {date}\ndate: {date}\nsummary: S.\n{extra}---\n\n{body}\n"
+
+
+def test_participants_are_front_matter_then_body_in_order(make_site: Callable[..., Path]) -> None:
+    root = make_site(
+        {
+            "content/actors/carol.yaml": "name: Carol\nkind: state\n",
+            "content/experts/dan.yaml": "name: Dan\n",
+            "content/briefings/first.md": brief("2025-01-02", "actors:\n  carol:\n    stance: neutral\n", "[[alice]] and [[carol]] and [[bob]].\n\n::: view dan\nx\n:::"),
+        }
+    )
+    entry = linked_site(root).by_slug["first"]
+    assert [c.actor.id for c in entry.actors] == ["carol", "alice"]
+    assert entry.actors[0].role.stance == "neutral" and entry.actors[1].role.stance == ""
+    assert [(s.expert.id, len(s.views)) for s in entry.experts] == [("bob", 0), ("dan", 1)]
+
+
+def test_indexes(make_site: Callable[..., Path]) -> None:
+    root = make_site(
+        {
+            "content/actors/carol.yaml": "name: Carol\nkind: state\n",
+            "content/briefings/first.md": brief("2024-05", "tags:\n  - x\nactors:\n  alice:\n  carol:\ntimeline:\n  - date: 2024-05-02\n    event: Late\n  - date: 2024-05\n    event: Month\n"),
+            "content/briefings/second.md": brief("2025-01-02", "tags:\n  - x\n  - y\nactors:\n  alice:\n", "::: view bob\nv\n:::"),
+            "content/briefings/third.md": brief("2023", "actors:\n  carol:\n"),
+        }
+    )
+    linked = linked_site(root)
+    assert [e.briefing.slug for e in linked.entries] == ["second", "first", "third"]
+    assert list(linked.years) == [2025, 2024, 2023]
+    assert [b.slug for b in linked.tags["x"]] == ["second", "first"]
+    assert [c.briefing.slug for c in linked.actor_cards["alice"]] == ["second", "first"]
+    assert [(a.id, n) for a, n in linked.co_actors["alice"]] == [("carol", 1)]
+    assert [e.id for e in linked.actor_experts["alice"]] == ["bob"]
+    assert [(i.event.date.iso, i.event.event) for i in linked.events[2024]] == [("2024-05", "Month"), ("2024-05-02", "Late")]
+    assert [r.slug for r in linked.by_slug["first"].related] == ["second", "third"]
+
+
+def test_drafts_are_linked_only_when_asked(make_site: Callable[..., Path]) -> None:
+    root = make_site({"content/briefings/wip.md": brief("2025-03-01", "draft: true\n")})
+    diagnostics = Diagnostics()
+    site = parse(load_sources(root, diagnostics), diagnostics)
+    assert "wip" not in link(site).by_slug
+    assert "wip" in link(site, drafts=True).by_slug
