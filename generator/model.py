@@ -160,6 +160,8 @@ class ActorRole:
     position: str = ""
     pos: Pos = Pos("")
     stance_pos: Pos = Pos("")
+    quote: str = ""  # words the source quotes verbatim
+    quote_pos: Pos = Pos("")
 
 
 @dataclass(frozen=True)
@@ -171,6 +173,8 @@ class ExpertRole:
     gist: str = ""
     pos: Pos = Pos("")
     stance_pos: Pos = Pos("")
+    quote: str = ""  # words the source quotes verbatim
+    quote_pos: Pos = Pos("")
 
 
 @dataclass(frozen=True)
@@ -225,6 +229,63 @@ class Body:
 
 
 @dataclass(frozen=True)
+class Status:
+    """Where the story stands (escalating, unchanged, easing, resolved) as of a date."""
+
+    label: str
+    as_of: PartialDate
+    pos: Pos = Pos("")
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """The strongest counter-view, and who holds it (an actor or expert id, or an attribution)."""
+
+    view: str
+    by: str
+    pos: Pos = Pos("")
+    by_pos: Pos = Pos("")
+
+
+@dataclass(frozen=True)
+class Correction:
+    date: PartialDate
+    text: str
+    pos: Pos = Pos("")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One difference between a briefing's article and its seed (see provenance.py).
+
+    kind: changed | added | moved | dropped | misquoted. `text` is the article's words
+    (the seed's for dropped), `seed_text` the closest seed sentence, `view` the expert
+    whose view passage holds the text.
+    """
+
+    kind: str
+    text: str
+    pos: Pos
+    seed_line: int = 0
+    seed_text: str = ""
+    view: str = ""
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """How a briefing's article compares with its seed."""
+
+    seed: str
+    article: str  # full | excerpt | none, as source.article says
+    sentences: int = 0  # the article's sentences compared
+    changes: tuple[Change, ...] = ()
+
+    @property
+    def verbatim(self) -> bool:
+        return not self.changes
+
+
+@dataclass(frozen=True)
 class Briefing:
     slug: str
     title: str
@@ -241,10 +302,21 @@ class Briefing:
     watch: tuple[str, ...] = ()
     updated: PartialDate | None = None
     draft: bool = False
+    why_it_matters: str = ""
+    question: str = ""
+    status: Status | None = None
+    disagreement: Disagreement | None = None
+    corrections: tuple[Correction, ...] = ()  # in date order
+    provenance: Provenance | None = None  # filled in by provenance.check_site, when the briefing names a seed
+    field_pos: tuple[tuple[str, Pos], ...] = ()  # where each front-matter field's value starts
 
     @property
     def url(self) -> str:
         return f"briefings/{self.slug}/index.html"
+
+    def pos_of(self, name: str) -> Pos:
+        """Return where a front-matter field's value starts (the front matter's first line if absent)."""
+        return dict(self.field_pos).get(name, Pos(self.pos.path, 2, 1))
 
     @property
     def markdown_url(self) -> str:

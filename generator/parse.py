@@ -13,6 +13,8 @@ from .model import (
     Actor,
     ActorRole,
     Briefing,
+    Correction,
+    Disagreement,
     Event,
     Expert,
     ExpertRole,
@@ -22,6 +24,7 @@ from .model import (
     Site,
     SiteConfig,
     Source,
+    Status,
 )
 from .schema import V, plain
 
@@ -215,11 +218,11 @@ def parse_briefing(raw: RawFile, diagnostics: Diagnostics) -> Briefing | None:
             pos=_pos(source_values.get("seed"), values["source"].pos),
         )
     actors = tuple(
-        ActorRole(ident, plain(v.value.get("stance"), ""), plain(v.value.get("position"), ""), v.pos, _pos(v.value.get("stance"), v.pos))
+        ActorRole(ident, plain(v.value.get("stance"), ""), plain(v.value.get("position"), ""), v.pos, _pos(v.value.get("stance"), v.pos), *_quote(v.value.get("quote"), v.pos))
         for ident, v in (plain(values.get("actors"), {}) or {}).items()
     )
     experts = tuple(
-        ExpertRole(ident, plain(v.value.get("stance"), ""), plain(v.value.get("gist"), ""), v.pos, _pos(v.value.get("stance"), v.pos))
+        ExpertRole(ident, plain(v.value.get("stance"), ""), plain(v.value.get("gist"), ""), v.pos, _pos(v.value.get("stance"), v.pos), *_quote(v.value.get("quote"), v.pos))
         for ident, v in (plain(values.get("experts"), {}) or {}).items()
     )
     timeline = tuple(
@@ -243,4 +246,34 @@ def parse_briefing(raw: RawFile, diagnostics: Diagnostics) -> Briefing | None:
         watch=tuple(" ".join(w.split()) for w in plain(values.get("watch"), []) if w),
         updated=plain(values.get("updated")),
         draft=bool(plain(values.get("draft"), False)),
+        **_editorial(values),
     )
+
+
+def _quote(value: V | None, default: Pos) -> tuple[str, Pos]:
+    """Return a role's `quote` (whitespace folded) and where it starts."""
+    return " ".join(plain(value, "").split()), _pos(value, default)
+
+
+def _fold(value: V | None) -> str:
+    """Return a text value with its whitespace folded to single spaces ('' when absent)."""
+    return " ".join((plain(value, "") or "").split())
+
+
+def _editorial(values: dict[str, V]) -> dict[str, object]:
+    """Return the editorial fields of a front matter: why it matters, question, status, disagreement, corrections."""
+    status = plain(values.get("status"))
+    disagreement = plain(values.get("disagreement"))
+    corrections = [c for c in plain(values.get("corrections"), []) if c and plain(c.get("date")) is not None and plain(c.get("text")) is not None]
+    return {
+        "why_it_matters": _fold(values.get("why_it_matters")),
+        "question": _fold(values.get("question")),
+        "status": Status(plain(status["label"]), plain(status["as_of"]), values["status"].pos)
+        if status and plain(status.get("label")) and plain(status.get("as_of"))
+        else None,
+        "disagreement": Disagreement(_fold(disagreement["view"]), _fold(disagreement["by"]), values["disagreement"].pos, disagreement["by"].pos)
+        if disagreement and plain(disagreement.get("view")) and plain(disagreement.get("by"))
+        else None,
+        "corrections": tuple(sorted((Correction(plain(c["date"]), _fold(c["text"]), c["date"].pos) for c in corrections), key=lambda c: c.date.sort_key)),
+        "field_pos": tuple((name, v.pos) for name, v in values.items()),
+    }
