@@ -34,9 +34,16 @@ class Diagnostics:
 
     def __init__(self) -> None:
         self.items: list[Diagnostic] = []
+        self._once: set[object] = set()
 
     def error(self, pos: Pos, message: str) -> None:
         self.items.append(Diagnostic(pos.path, pos.line, pos.col, "error", message))
+
+    def error_once(self, key: object, pos: Pos, message: str) -> None:
+        """Report an error unless one with the same key was reported (a template bug hits every page)."""
+        if key not in self._once:
+            self._once.add(key)
+            self.error(pos, message)
 
     def warning(self, pos: Pos, message: str) -> None:
         self.items.append(Diagnostic(pos.path, pos.line, pos.col, "warning", message))

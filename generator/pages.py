@@ -85,10 +85,11 @@ def render(env: jinja2.Environment, page: Page, context: dict[str, Any], theme_f
     try:
         text = env.get_template(page.template).render(context)
     except jinja2.TemplateSyntaxError as exc:
-        diagnostics.error(_template_pos(exc.name or page.template, exc.lineno, theme_file, root), f"template error: {exc.message}")
+        pos = _template_pos(exc.name or page.template, exc.lineno, theme_file, root)
+        diagnostics.error_once((pos, exc.message), pos, f"template error: {exc.message}")
         return None
     except jinja2.TemplateNotFound as exc:
-        diagnostics.error(Pos(f"themes/{page.template}"), f"template not found: {exc.name}")
+        diagnostics.error_once(exc.name, Pos(f"themes/{page.template}"), f"template not found: {exc.name}")
         return None
     except Exception as exc:  # a template's runtime error: name the template line, not a traceback
         name, line = page.template, 1
@@ -96,7 +97,8 @@ def render(env: jinja2.Environment, page: Page, context: dict[str, Any], theme_f
             filename = frame.f_code.co_filename
             if filename.endswith((".html", ".md", ".xml", ".txt", ".json")):
                 name, line = filename, lineno
-        diagnostics.error(_template_pos(name, line, theme_file, root), f"template error while rendering {page.path}: {exc}")
+        pos = _template_pos(name, line, theme_file, root)
+        diagnostics.error_once((pos, str(exc)), pos, f"template error while rendering {page.path} (and any other page that uses it): {exc}")
         return None
     return text.encode("utf-8")
 

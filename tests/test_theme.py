@@ -59,7 +59,7 @@ def test_undefined_variable_in_a_template_names_the_file_and_line(make_site: Cal
     out = tmp_path / "out"
     result = run_cli("build", "--source", str(root), "--output", str(out))
     assert result.returncode == 1
-    assert "themes/broken/templates/tag.html:3:1: error: template error while rendering tags/x/index.html: 'tag_nmae' is undefined" in result.stderr
+    assert "themes/broken/templates/tag.html:3:1: error: template error while rendering tags/x/index.html (and any other page that uses it): 'tag_nmae' is undefined" in result.stderr
     assert "Traceback" not in result.stderr
     assert not out.exists()
 
