@@ -1,0 +1,374 @@
+"""Compare each briefing's article with the seed it names: changed, added, moved and dropped sentences, and misquotes.
+
+Both texts are normalised first (typographic quotes and dashes to plain ones, runs of
+whitespace to one space) and split into sentences. The article is the briefing body
+with its annotations resolved to their text (`[[id|text]]` -> text, `[[id]]` -> the
+registry name), its Markdown markup and its summary and key-points blocks taken out; a
+`## heading` is one sentence, as the seed's subheading line is. Every article sentence
+keeps the line and column it starts at, so each finding is reported where it stands.
+Findings are warnings (errors under `--strict`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import html
+import re
+from dataclasses import dataclass
+from typing import Mapping
+
+from .annotations import DIRECTIVE, FENCE
+from .diagnostics import Diagnostics
+from .load import MAX_FILE_BYTES, RawSources, decode
+from .model import Briefing, Change, Pos, Provenance, Site
+
+TYPOGRAPHY = str.maketrans(
+    {
+        "‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'",
+        "“": '"', "”": '"', "„": '"', "‟": '"', "″": '"', "«": '"', "»": '"',
+        "‐": "-", "‑": "-", "‒": "-", "–": "-", "—": "-", "―": "-", "−": "-",
+        "…": "...",
+    }
+)  # fmt: skip
+ABBREVIATIONS = frozenset(
+    "mr mrs ms dr prof gen lt col sgt capt cmdr adm sen rep gov pres amb st jr sr no vs etc inc co corp ltd dept univ est approx fig"
+    " jan feb mar apr jun jul aug sep sept oct nov dec".split()
+)
+BOUNDARY = re.compile(r"[.!?]+[\"')\]]*(?=\s+[\"'(\[]?[A-Z0-9])")
+INLINE = re.compile(
+    r"\[\[(?P<id>[^\[\]|\n]*)(?:\|(?P<label>[^\[\]\n]*))?\]\]"  # a mention
+    r"|!\[[^\]\n]*\]\([^)\n]*\)"  # an image: not text
+    r"|\[(?P<link>[^\]\n]*)\]\([^)\n]*\)"  # a link: its text
+    r"|\\(?P<escape>[!-/:-@\[-`{-~])"  # a backslash escape
+    r"|&(?:#\d+|#x[0-9a-fA-F]+|[A-Za-z]+);"  # an HTML entity
+    r"|\*{1,3}|_{2,3}|`+"  # emphasis and code markers
+)
+BLOCK_PREFIX = re.compile(r"^ {0,3}(?:#{1,6}[ \t]+|>[ \t]?|[-*+][ \t]+|\d{1,9}[.)][ \t]+)*")
+DOUBLE_QUOTED = re.compile(r'"([^"]+)"')
+SINGLE_QUOTED = re.compile(r"(?<![\w'])'([^']+?)'(?![\w])")
+SIMILAR = 0.6  # how alike an article sentence and a seed sentence must be to count as "changed", not "added"
+SHOWN = 90  # characters of a sentence quoted in a message
+
+
+@dataclass(frozen=True)
+class Sentence:
+    text: str  # normalised
+    line: int  # where it starts (in the briefing, or in the seed)
+    col: int = 1
+    view: str = ""  # the expert whose view passage holds it
+
+
+@dataclass
+class _Chars:
+    """Text being built character by character, each character with the (line, column) it came from."""
+
+    chars: list[str] = dataclasses.field(default_factory=list)
+    origins: list[tuple[int, int]] = dataclasses.field(default_factory=list)
+
+    def add(self, text: str, origin: tuple[int, int]) -> None:
+        for ch in text:
+            self.chars.append(ch)
+            self.origins.append(origin)
+
+
+def normalise(text: str) -> str:
+    """Return text with typographic quotes and dashes made plain and whitespace folded to single spaces."""
+    return " ".join(text.translate(TYPOGRAPHY).split())
+
+
+def _normalised(raw: _Chars) -> _Chars:
+    """Return the characters normalised as `normalise` does, keeping each one's origin."""
+    out = _Chars()
+    for ch, origin in zip(raw.chars, raw.origins):
+        if ch.isspace():
+            if out.chars and out.chars[-1] != " ":
+                out.add(" ", origin)
+            continue
+        out.add(ch.translate(TYPOGRAPHY), origin)
+    while out.chars and out.chars[-1] == " ":
+        out.chars.pop()
+        out.origins.pop()
+    return out
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Return the (start, end) offsets of the sentences of a normalised paragraph."""
+    spans = []
+    start = 0
+    for match in BOUNDARY.finditer(text):
+        before = text[start : match.start()].rsplit(" ", 1)[-1].lstrip("\"'([").rstrip(".").lower()
+        if before in ABBREVIATIONS or (len(before) == 1 and before.isalpha()):
+            continue
+        spans.append((start, match.end()))
+        start = match.end() + 1  # the boundary's space
+    if start < len(text):
+        spans.append((start, len(text)))
+    return [(s, e) for s, e in spans if text[s:e].strip()]
+
+
+def _sentences(paragraph: _Chars, view: str = "") -> list[Sentence]:
+    norm = _normalised(paragraph)
+    text = "".join(norm.chars)
+    result = []
+    for start, end in split_sentences(text):
+        line, col = norm.origins[start]
+        result.append(Sentence(text[start:end], line, col, view))
+    return result
+
+
+def seed_sentences(text: str) -> list[Sentence]:
+    """Return a seed's sentences, each with its line (the seed has one paragraph or subheading per line)."""
+    result: list[Sentence] = []
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        chars = _Chars()
+        for col, ch in enumerate(line, start=1):
+            chars.add(ch, (lineno, col))
+        result.extend(_sentences(chars))
+    return result
+
+
+def _inline(line: str, lineno: int, first_col: int, names: Mapping[str, str]) -> _Chars:
+    """Return a line's text with mentions, links and emphasis resolved to what a reader sees."""
+    out = _Chars()
+    last = 0
+
+    def keep(start: int, end: int) -> None:
+        for i in range(start, end):
+            out.add(line[i], (lineno, first_col + i))
+
+    for match in INLINE.finditer(line):
+        keep(last, match.start())
+        last = match.end()
+        group = match.lastgroup
+        if group in ("id", "label"):
+            if match.group("label") is not None:
+                keep(match.start("label"), match.end("label"))
+            else:
+                ident = match.group("id").strip()
+                out.add(names.get(ident, ident), (lineno, first_col + match.start()))
+        elif group == "link":
+            keep(match.start("link"), match.end("link"))
+        elif group == "escape":
+            keep(match.start("escape"), match.end("escape"))
+        elif match.group(0).startswith("&"):
+            out.add(html.unescape(match.group(0)), (lineno, first_col + match.start()))
+    keep(last, len(line))
+    return out
+
+
+def article_sentences(body: str, first_line: int, names: Mapping[str, str]) -> list[Sentence]:
+    """Return the sentences of a briefing body, each with its line and column and the view that holds it.
+
+    Summary and key-points blocks, directive lines and fenced code are not article text;
+    a blank line, a heading or a directive ends a paragraph.
+    """
+    result: list[Sentence] = []
+    paragraph = _Chars()
+    view = ""
+    block = ""  # the open block: view, summary, key-points
+    fence: str | None = None
+
+    def flush() -> None:
+        nonlocal paragraph
+        if paragraph.chars:
+            result.extend(_sentences(paragraph, view))
+        paragraph = _Chars()
+
+    for index, line in enumerate(body.split("\n")):
+        lineno = first_line + index
+        if fence is not None:
+            if line.strip().startswith(fence) and not line.strip().strip(fence[0]):
+                fence = None
+            continue
+        opening = FENCE.match(line)
+        if opening:
+            flush()
+            fence = opening.group(1)
+            continue
+        directive = DIRECTIVE.match(line)
+        if directive:
+            flush()
+            words = directive.group(1).split()
+            if not words:
+                block, view = "", ""
+            else:
+                block = words[0]
+                view = words[1] if block == "view" and len(words) == 2 else ""
+            continue
+        if block in ("summary", "key-points"):
+            continue
+        if not line.strip():
+            flush()
+            continue
+        prefix = BLOCK_PREFIX.match(line)
+        rest = line[prefix.end() :] if prefix else line
+        heading = bool(re.match(r"^ {0,3}#{1,6}[ \t]", line))
+        if heading:
+            flush()
+            rest = re.sub(r"[ \t]+#+[ \t]*$", "", rest)
+        if paragraph.chars:
+            paragraph.add(" ", (lineno, 1))
+        inline = _inline(rest, lineno, len(line) - len(rest) + 1, names)
+        paragraph.chars.extend(inline.chars)
+        paragraph.origins.extend(inline.origins)
+        if heading:
+            flush()
+    flush()
+    return result
+
+
+def quoted(text: str) -> list[tuple[int, str]]:
+    """Return the (offset, words) of each passage in quotation marks in a normalised text."""
+    found = [(m.start(), m.group(1)) for m in DOUBLE_QUOTED.finditer(text)]
+    found += [(m.start(), m.group(1)) for m in SINGLE_QUOTED.finditer(text)]
+    return sorted(found)
+
+
+def compare(briefing: Briefing, body: str, seed: str, names: Mapping[str, str]) -> Provenance:
+    """Return how a briefing's body differs from its seed's text."""
+    source = briefing.source
+    assert source is not None and source.seed
+    path = briefing.pos.path
+    seed_path = f"seeds/{source.seed}"
+    article = article_sentences(body, briefing.body.first_line, names)
+    seeds = seed_sentences(seed)
+    seed_text = normalise(seed)
+    changes: list[Change] = []
+    in_seed: dict[str, int] = {}
+    for s in seeds:
+        in_seed.setdefault(s.text, s.line)
+    in_article = {a.text for a in article}
+    matcher = difflib.SequenceMatcher(None, [a.text for a in article], [s.text for s in seeds], autojunk=False)
+    paired: set[int] = set()  # seed sentences an article sentence was found to be a changed version of
+    gaps: list[tuple[int, int, int]] = []  # (article index after the gap, seed j1, seed j2)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            continue
+        if op in ("insert", "replace"):  # seed sentences the article lacks here
+            gaps.append((i1, j1, j2))
+        for i in range(i1, i2):
+            sentence = article[i]
+            pos = Pos(path, sentence.line, sentence.col)
+            if sentence.text in in_seed:
+                changes.append(Change("moved", sentence.text, pos, in_seed[sentence.text], sentence.text, sentence.view))
+                continue
+            best = _closest(sentence.text, seeds, range(j1, j2)) or _closest(sentence.text, seeds, range(len(seeds)))
+            if best is None:
+                changes.append(Change("added", sentence.text, pos, view=sentence.view))
+            else:
+                paired.add(best)
+                changes.append(Change("changed", sentence.text, pos, seeds[best].line, seeds[best].text, sentence.view))
+    if source.article == "full":
+        for i, j1, j2 in gaps:
+            where = article[i] if i < len(article) else (article[-1] if article else None)
+            pos = Pos(path, where.line, 1) if where else Pos(path, briefing.body.first_line, 1)
+            for j in range(j1, j2):
+                if j not in paired and seeds[j].text not in in_article:
+                    changes.append(Change("dropped", seeds[j].text, pos, seeds[j].line, seeds[j].text))
+    for sentence in article:
+        if sentence.view:
+            for offset, words in quoted(sentence.text):
+                if normalise(words) not in seed_text:
+                    changes.append(Change("misquoted", words, Pos(path, sentence.line, sentence.col + offset), view=sentence.view))
+    for role in (*briefing.actors, *briefing.experts):
+        words = role.quote.strip().strip("\"'“”‘’")
+        if words and normalise(words) not in seed_text:
+            changes.append(Change("misquoted", words, role.quote_pos, view=role.id))
+    changes.sort(key=lambda c: (c.pos.line, c.pos.col, c.kind, c.seed_line))
+    return Provenance(source.seed, source.article, len(article), tuple(changes))
+
+
+def _closest(text: str, seeds: list[Sentence], candidates: range) -> int | None:
+    """Return the index of the seed sentence most like text, if any is at least SIMILAR alike."""
+    best, best_ratio = None, SIMILAR
+    for j in candidates:
+        matcher = difflib.SequenceMatcher(None, text, seeds[j].text, autojunk=False)
+        if matcher.real_quick_ratio() < best_ratio or matcher.quick_ratio() < best_ratio:
+            continue
+        ratio = matcher.ratio()
+        if ratio >= best_ratio:
+            best, best_ratio = j, ratio
+    return best
+
+
+def word_changes(seed: str, text: str, most: int = 3) -> str:
+    """Return what differs between a seed sentence and the article's version of it, word by word."""
+    a, b = seed.split(), text.split()
+    parts = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        was, now = " ".join(a[i1:i2]), " ".join(b[j1:j2])
+        if op == "replace":
+            parts.append(f"{_shown(was)} became {_shown(now)}")
+        elif op == "delete":
+            parts.append(f"{_shown(was)} left out")
+        elif op == "insert":
+            parts.append(f"{_shown(now)} added")
+    more = f" and {len(parts) - most} more" if len(parts) > most else ""
+    return "; ".join(parts[:most]) + more
+
+
+def _shown(text: str) -> str:
+    return f'"{text}"' if len(text) <= SHOWN else f'"{text[: SHOWN - 1].rstrip()}…"'
+
+
+def describe(change: Change, seed: str) -> str:
+    """Return the warning's message for one finding."""
+    where = f"seeds/{seed} line {change.seed_line}"
+    prefix = f"view of {change.view!r}: " if change.view and change.kind != "misquoted" else ""
+    if change.kind == "changed":
+        tail = "; a view passage must be text of the seed" if change.view else ""
+        return f"{prefix}sentence differs from {where}: {word_changes(change.seed_text, change.text)}{tail}"
+    if change.kind == "added":
+        tail = "; a view passage must be text of the seed" if change.view else ""
+        return f"{prefix}sentence is not in seeds/{seed}: {_shown(change.text)}{tail}"
+    if change.kind == "moved":
+        return f"{prefix}sentence is out of the seed's order (it is at {where}): {_shown(change.text)}"
+    if change.kind == "dropped":
+        return f"the article is republished in full (source.article: full), but the sentence at {where} is missing here: {_shown(change.text)}"
+    return f"quoted words are not in seeds/{seed} verbatim: {_shown(change.text)}"
+
+
+def read_seeds(raw: RawSources, names: set[str], diagnostics: Diagnostics) -> dict[str, str]:
+    """Return the text of each named seed that exists (read as load reads sources: UTF-8, BOM and CRLF handled)."""
+    texts = {}
+    for name in sorted(names & set(raw.seeds)):
+        path = raw.root / "seeds" / name
+        rel = f"seeds/{name}"
+        try:
+            if path.stat().st_size > MAX_FILE_BYTES:
+                diagnostics.error(Pos(rel), f"file is {path.stat().st_size} bytes; the limit is {MAX_FILE_BYTES}")
+                continue
+            data = path.read_bytes()
+        except OSError as exc:
+            diagnostics.error(Pos(rel), f"cannot read file: {exc.strerror}")
+            continue
+        text = decode(rel, data, diagnostics)
+        if text is not None:
+            texts[name] = text
+    return texts
+
+
+def check_site(site: Site, raw: RawSources, seeds: Mapping[str, str], diagnostics: Diagnostics) -> Site:
+    """Return the site with each briefing's provenance filled in; report every finding as a warning."""
+    bodies = {f.path: f.text for f in raw.briefings}
+    names = {ident: entry.name for ident, entry in [*site.actors.items(), *site.experts.items()]}
+    briefings = []
+    for briefing in site.briefings:
+        source = briefing.source
+        text = bodies.get(briefing.pos.path)
+        if source is None or not source.seed or source.seed not in seeds or text is None:
+            briefings.append(briefing)
+            continue
+        body = "\n".join(text.split("\n")[briefing.body.first_line - 1 :])
+        provenance = compare(briefing, body, seeds[source.seed], names)
+        for change in provenance.changes:
+            diagnostics.warning(change.pos, describe(change, source.seed))
+        briefings.append(dataclasses.replace(briefing, provenance=provenance))
+    return dataclasses.replace(site, briefings=tuple(briefings))
+
+
+def seed_names(site: Site) -> set[str]:
+    """Return the seeds the briefings name."""
+    return {b.source.seed for b in site.briefings if b.source and b.source.seed}
+
