@@ -11,23 +11,19 @@ from pathlib import Path
 import jinja2
 
 from .article import ArticleHTML, ArticleRenderer, Registry, registry_for
-from .assets import asset_names, asset_outputs
-from .budget import DOCUMENT_SECONDS, Overrun, map_bounded
 from .diagnostics import Diagnostic, Diagnostics
 from .emit import emit_markdown, plan_markdown
-from .feeds import missing_base_url, render_feeds
 from .incremental import article_affected, changed_files, changed_keys, registry_changes, stale_pages, template_sources
 from .link import LinkedSite, link
 from .load import load_sources
-from .model import Pos, Site, SiteConfig
+from .model import Site, SiteConfig
 from .pages import Output, Page, relative
 from .parse import ParseCache, parse
 from .provenance import check_site as check_provenance, read_seeds, seed_names
 from .render import plan_html, render_site
-from .search import search_outputs
 from .theme import Theme, environments, resolve_theme
 from .validate import shared_aliases, validate
-from .write import WriteReport, check_output, check_outputs, write_site
+from .write import WriteReport, check_output, write_site
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +95,6 @@ def build(config: BuildConfig, previous: BuildState | None = None) -> BuildRepor
         site = dataclasses.replace(site, config=dataclasses.replace(site.config, base_url=config.base_url))
     validate(site, diagnostics, seeds=raw.seeds, lint=config.lint)
     site = check_provenance(site, raw, read_seeds(raw, seed_names(site), diagnostics), diagnostics)
-    missing_base_url(site.config, diagnostics)
     theme = resolve_theme(site.config.theme, config.source, diagnostics, site.config.pos)
 
     def failed() -> BuildReport:
