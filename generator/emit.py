@@ -63,12 +63,14 @@ def emit_markdown(linked: LinkedSite, pages: list[Page], env: jinja2.Environment
     pays only for the pages it renders again.
     """
     outputs = []
+    templates: dict[str, frozenset[str]] = {}
     for page in pages:
         entry = page.context["entry"]
         context = base_context(linked.site.config, page, {})
         context.update(article=Markup(markdown_article(entry, linked)), passages=markdown_passages(entry, linked))
         data = render(env, page, context, theme.template_path, root, diagnostics)
         if data is not None:
-            deps = page.deps | {f"template:{t}" for t in referenced_templates(env, page.template)}
-            outputs.append(Output(page.path, data, frozenset(deps)))
+            if page.template not in templates:  # parsing a template is costly: once per build
+                templates[page.template] = frozenset(f"template:{t}" for t in referenced_templates(env, page.template))
+            outputs.append(Output(page.path, data, page.deps | templates[page.template]))
     return outputs
