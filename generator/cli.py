@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import threading
 from pathlib import Path
 
 from . import __version__
@@ -52,6 +53,19 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--drafts", action="store_true", help="include briefings marked draft: true")
     b.add_argument("--base-url", default=None, metavar="URL", help="override site.yaml's base_url (for a staging copy)")
     b.set_defaults(run=cmd_build, command="build")
+
+    serve = commands.add_parser(
+        "serve",
+        help="preview the site with live reload",
+        description="Build the site into memory (drafts shown, marked), serve it, and rebuild and reload open pages on every change. Never writes site/.",
+    )
+    _source(serve)
+    serve.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1, this machine only)")
+    serve.add_argument("--port", type=int, default=None, help="the port (default 8000, or the next free one)")
+    serve.add_argument("--allow-host", action="append", default=[], metavar="NAME", help="also accept requests for this host name (repeatable), e.g. a LAN name for a phone")
+    serve.add_argument("--open", action="store_true", help="open the site in the web browser")
+    serve.add_argument("--poll", action="store_true", help="poll for changes, for file systems that send no events (network and container mounts)")
+    serve.set_defaults(run=cmd_serve, command="serve")
     return parser
 
 
@@ -101,4 +115,55 @@ def cmd_build(args: argparse.Namespace) -> int:
     )
     if w.kept:
         print(f"left alone {len(w.kept)} file(s) in {output} that briefing did not write (e.g. {w.kept[0]})", file=sys.stderr)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .serve import PreviewServer, Rebuild, ServeConfig, ServeError
+
+    def report(rebuild: Rebuild) -> None:
+        r = rebuild.report
+        if r.failed:
+            _print_diagnostics(r)
+            print(f"build {rebuild.number} failed ({len(r.errors)} error(s)) in {rebuild.milliseconds:.0f} ms; still serving the last good build", file=sys.stderr)
+            return
+        if r.diagnostics:
+            _print_diagnostics(r)
+        what = ", ".join(rebuild.sources[:3]) + (f" and {len(rebuild.sources) - 3} more" if len(rebuild.sources) > 3 else "")
+        why = f"{what} changed: " if what else ""
+        print(f"build {rebuild.number}: {why}{len(rebuild.changed)} file(s) rewritten, {len(r.rendered)} page(s) rendered in {rebuild.milliseconds:.0f} ms", flush=True)
+
+    config = ServeConfig(
+        args.source,
+        host=args.host,
+        port=8000 if args.port is None else args.port,
+        allow_hosts=tuple(args.allow_host),
+        poll=args.poll,
+        next_free_port=args.port is None,
+    )
+    if not (args.source / "content").is_dir():
+        print(f"{args.source}: error: no content/ folder; is this a site project? (see briefing new)", file=sys.stderr)
+        return 1
+    server = PreviewServer(config, report)
+    try:
+        server.start()
+    except ServeError as exc:
+        print(f"serve: error: {exc}", file=sys.stderr)
+        return 1
+    if config.port and server.port != config.port:
+        print(f"port {config.port} is in use; serving on {server.port} instead", file=sys.stderr)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"warning: listening on {args.host}: other machines on the network can read this preview (drafts included)", file=sys.stderr)
+    print(f"serving {args.source} at {server.url} (drafts shown); Ctrl-C stops", flush=True)
+    if args.open:
+        import webbrowser
+
+        webbrowser.open(server.url)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    print("stopped", file=sys.stderr)
     return 0

@@ -10,6 +10,7 @@ import jinja2
 from .article import ArticleHTML
 from .diagnostics import Diagnostics
 from .link import Entry, LinkedSite
+from .model import Briefing, Correction
 from .pages import Output, Page, base_context, paginate, render
 from .theme import Theme, referenced_templates
 
@@ -81,8 +82,19 @@ def plan_html(linked: LinkedSite) -> list[Page]:
         deps = frozenset({"list:timeline"} | {f"briefing:{i.briefing.slug}" for i in items})
         pages.append(Page(f"timeline/{year}/index.html", "timeline.html", f"Timeline of {year}", {"year": year, "items": items, "years": years}, deps))
 
+    corrections = corrections_log(linked)
+    deps = frozenset({"list:briefings"} | {f"briefing:{b.slug}" for _, b in corrections})
+    for path, chunk, pager in paginate(corrections, per_page, "corrections"):
+        pages.append(Page(path, "corrections.html", "Corrections", {"items": chunk, "pager": pager}, deps))
+
     pages.append(Page("404.html", "404.html", "Page not found", {}))
     return pages
+
+
+def corrections_log(linked: LinkedSite) -> tuple[tuple[Correction, Briefing], ...]:
+    """Return every published briefing's corrections with their briefing, newest first."""
+    pairs = [(c, e.briefing) for e in linked.entries for c in e.briefing.corrections]
+    return tuple(sorted(pairs, key=lambda cb: (-cb[0].date.earliest.toordinal(), -cb[0].date.sort_key[1], cb[1].slug, cb[0].text)))
 
 
 def render_site(
