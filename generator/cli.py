@@ -146,20 +146,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 1
     server = PreviewServer(config, report)
     try:
-        server.start()
-    except ServeError as exc:
-        print(f"serve: error: {exc}", file=sys.stderr)
-        return 1
-    if config.port and server.port != config.port:
-        print(f"port {config.port} is in use; serving on {server.port} instead", file=sys.stderr)
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"warning: listening on {args.host}: other machines on the network can read this preview (drafts included)", file=sys.stderr)
-    print(f"serving {args.source} at {server.url} (drafts shown); Ctrl-C stops", flush=True)
-    if args.open:
-        import webbrowser
+        try:
+            server.start()
+        except ServeError as exc:
+            print(f"serve: error: {exc}", file=sys.stderr)
+            return 1
+        if config.port and server.port != config.port:
+            print(f"port {config.port} is in use; serving on {server.port} instead", file=sys.stderr)
+        if args.host not in ("127.0.0.1", "localhost", "::1"):
+            print(f"warning: listening on {args.host}: other machines on the network can read this preview (drafts included)", file=sys.stderr)
+        print(f"serving {args.source} at {server.url} (drafts shown); Ctrl-C stops", flush=True)
+        if args.open:
+            import webbrowser
 
-        webbrowser.open(server.url)
-    try:
+            webbrowser.open(server.url)
         threading.Event().wait()
     except KeyboardInterrupt:
         pass
