@@ -9,7 +9,7 @@ from pathlib import Path
 from .diagnostics import Diagnostics
 from .model import Pos
 
-MAX_FILE_BYTES = 8 * 1024 * 1024  # a documented input limit: see docs/format.md
+MAX_FILE_BYTES = 1024 * 1024  # one source file (site.yaml, a registry entry, a briefing): see docs/safety.md
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def _read(path: Path, root: Path, diagnostics: Diagnostics) -> RawFile | None:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            diagnostics.error(Pos(rel), f"file is {size} bytes; the limit is {MAX_FILE_BYTES}")
+            diagnostics.error(Pos(rel), f"file is {size} bytes; a source file may have at most {MAX_FILE_BYTES} (1 MiB): split it or move data to static/")
             return None
         data = path.read_bytes()
     except OSError as exc:
