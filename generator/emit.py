@@ -56,14 +56,16 @@ def plan_markdown(linked: LinkedSite) -> list[Page]:
     return pages
 
 
-def emit_markdown(linked: LinkedSite, pages: list[Page], env: jinja2.Environment, theme: Theme, root: Path, diagnostics: Diagnostics) -> list[Output]:
+def emit_markdown(
+    linked: LinkedSite, pages: list[Page], env: jinja2.Environment, theme: Theme, root: Path, diagnostics: Diagnostics, references: dict[str, frozenset[str]] | None = None
+) -> list[Output]:
     """Return the Markdown pages rendered, with what each was made from.
 
     The article is rewritten here, not when the pages are planned, so that a rebuild
     pays only for the pages it renders again.
     """
     outputs = []
-    templates: dict[str, frozenset[str]] = {}
+    templates: dict[str, frozenset[str]] = references if references is not None else {}  # as in render_site
     for page in pages:
         entry = page.context["entry"]
         context = base_context(linked.site.config, page, {})

@@ -53,6 +53,7 @@ class BuildState:
     articles: dict[str, ArticleHTML]
     templates: dict[str, bytes]
     environments: tuple[jinja2.Environment, jinja2.Environment]
+    references: dict[str, frozenset[str]]  # template name -> the template keys it depends on
     outputs: dict[str, Output]  # by path
     parsed: ParseCache  # a memo of pure per-file parses, kept across failed builds too
 
@@ -111,9 +112,11 @@ def build(config: BuildConfig, previous: BuildState | None = None) -> BuildRepor
     registry = _registry(site)
     articles = _articles(linked, registry, previous)
     if previous is not None and previous.templates == templates:
-        html_env, md_env = previous.environments  # compiled templates are reused
+        html_env, md_env = previous.environments  # compiled templates and their dependencies are reused
+        references = previous.references
     else:
         html_env, md_env = environments(theme)
+        references = {}
     changed: set[str] | None = None
     planned = (plan_markdown(linked), plan_html(linked))
     md_pages, html_pages = planned
@@ -121,8 +124,8 @@ def build(config: BuildConfig, previous: BuildState | None = None) -> BuildRepor
         changed = changed_keys(previous.linked, linked, previous.articles, articles) | changed_files("template", previous.templates, templates)
         md_pages = stale_pages(md_pages, previous.outputs, changed)
         html_pages = stale_pages(html_pages, previous.outputs, changed)
-    outputs = emit_markdown(linked, md_pages, md_env, theme, config.source, diagnostics)
-    outputs += render_site(linked, html_pages, html_env, theme, articles, assets, config.source, diagnostics)
+    outputs = emit_markdown(linked, md_pages, md_env, theme, config.source, diagnostics, references)
+    outputs += render_site(linked, html_pages, html_env, theme, articles, assets, config.source, diagnostics, references)
     rendered = tuple(o.path for o in outputs)
     if previous is not None:
         outputs = _merge(planned[0] + planned[1], outputs, previous.outputs)
@@ -131,7 +134,7 @@ def build(config: BuildConfig, previous: BuildState | None = None) -> BuildRepor
     if diagnostics.errors:
         return failed()
     written = write_site(outputs, config.output) if config.write else None
-    state = BuildState(config, site.config, theme, assets, linked, registry, articles, templates, (html_env, md_env), {o.path: o for o in outputs}, parsed)
+    state = BuildState(config, site.config, theme, assets, linked, registry, articles, templates, (html_env, md_env), references, {o.path: o for o in outputs}, parsed)
     return BuildReport(
         diagnostics.sorted(),
         len(linked.entries),

@@ -106,10 +106,15 @@ def render_site(
     assets: Mapping[str, str],
     root: Path,
     diagnostics: Diagnostics,
+    references: dict[str, frozenset[str]] | None = None,
 ) -> list[Output]:
-    """Return each page rendered through the theme, with the templates and model keys it depends on."""
+    """Return each page rendered through the theme, with the templates and model keys it depends on.
+
+    references memoizes each template's dependencies (parsing a template is costly); a
+    rebuild passes the last build's while no template changed.
+    """
     outputs = []
-    templates: dict[str, frozenset[str]] = {}
+    templates: dict[str, frozenset[str]] = references if references is not None else {}
     for page in pages:
         context = base_context(linked.site.config, page, assets)
         context["articles"] = articles
