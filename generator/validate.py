@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 from collections import defaultdict
 
 from .diagnostics import Diagnostics
-from .model import Pos, Site
+from .link import participants
+from .model import ID_PATTERN, Briefing, Pos, Site
 from .schema import hint
 
 SUMMARY_WORDS = 60
+KEY_POINTS = (3, 5)
+STATUS_DAYS = 90  # a status older than this (from its as-of date) is stale advice under --lint
 
 
 def validate(site: Site, diagnostics: Diagnostics, seeds: tuple[str, ...] = (), lint: bool = False) -> None:
@@ -39,8 +44,9 @@ def validate(site: Site, diagnostics: Diagnostics, seeds: tuple[str, ...] = (), 
                 source.pos,
                 f"source.seed: no file {source.seed!r} in seeds/{hint(source.seed, seeds)}",
             )
+        _check_editorial(briefing, site, known, diagnostics)
         if lint:
-            _lint(briefing, diagnostics)
+            _lint(briefing, diagnostics, lint_today())
 
 
 def _unknown(diagnostics: Diagnostics, pos: Pos, ident: str, expected: str, site: Site, known: set[str], listed: bool = False) -> None:
@@ -93,14 +99,57 @@ def _check_aliases(site: Site, diagnostics: Diagnostics) -> None:
         diagnostics.warning(entry.pos, f"name {name!r} is used by {', '.join(ids)}; its unmarked mentions are not linked (mark them with [[id]])")
 
 
-def _lint(briefing, diagnostics: Diagnostics) -> None:  # type: ignore[no-untyped-def]
+def _check_editorial(briefing: Briefing, site: Site, known: set[str], diagnostics: Diagnostics) -> None:
+    """Warn about a disagreement attributed to an id the page cannot link, and corrections the `updated` date does not cover."""
+    disagreement = briefing.disagreement
+    if disagreement and ID_PATTERN.match(disagreement.by):
+        actors, experts = participants(briefing, site)
+        if disagreement.by in known and disagreement.by not in actors + experts:
+            diagnostics.warning(
+                disagreement.by_pos,
+                f"disagreement.by: {disagreement.by!r} is not in this briefing, so the page cannot link it; list it under 'actors' or 'experts'",
+            )
+        elif disagreement.by not in known:
+            diagnostics.warning(
+                disagreement.by_pos,
+                f"disagreement.by: {disagreement.by!r} is neither an actor nor an expert id, so it is shown as written{hint(disagreement.by, known)}",
+            )
+    for correction in briefing.corrections:
+        if correction.date.sort_key < briefing.date.sort_key:
+            diagnostics.warning(correction.pos, f"correction dated {correction.date.iso}, before the briefing's date {briefing.date.iso}")
+        elif briefing.updated is None or correction.date.sort_key > briefing.updated.sort_key:
+            was = f"`updated` is {briefing.updated.iso}" if briefing.updated else "there is no `updated` date"
+            diagnostics.warning(correction.pos, f"correction dated {correction.date.iso}, but {was}; set `updated: {correction.date.iso}`")
+
+
+def lint_today() -> dt.date:
+    """Return the day lint measures ages from: SOURCE_DATE_EPOCH's when it is set, for reproducible runs."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    if epoch.strip().isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).date()
+    return dt.date.today()
+
+
+def _lint(briefing: Briefing, diagnostics: Diagnostics, today: dt.date) -> None:
+    """Report editorial advice: summary length, key points, gists, one-sided experts, a stale status."""
     words = len(briefing.summary.split())
     if words > SUMMARY_WORDS:
-        diagnostics.warning(Pos(briefing.pos.path, 2, 1), f"summary has {words} words; keep the bottom line to about {SUMMARY_WORDS}")
-    if briefing.key_points and not 3 <= len(briefing.key_points) <= 5:
-        diagnostics.warning(Pos(briefing.pos.path, 2, 1), f"{len(briefing.key_points)} key points; three to five read best")
+        diagnostics.warning(briefing.pos_of("summary"), f"summary has {words} words; keep the bottom line to about {SUMMARY_WORDS}")
+    fewest, most = KEY_POINTS
+    if not fewest <= len(briefing.key_points) <= most:
+        count = len(briefing.key_points) or "no"
+        diagnostics.warning(briefing.pos_of("key_points"), f"{count} key point{'s' if len(briefing.key_points) != 1 else ''}; three to five read best")
     gists = {role.id for role in briefing.experts if role.gist}
     for view in briefing.body.views:
         if view.expert not in gists:
             diagnostics.warning(view.pos, f"view of {view.expert!r} has no gist; add one under 'experts' in the front matter")
             gists.add(view.expert)
+    stances = {role.stance for role in briefing.experts}
+    if briefing.experts and len(stances) == 1 and "" not in stances and briefing.disagreement is None:
+        (stance,) = stances
+        who = "the one expert is" if len(briefing.experts) == 1 else f"all {len(briefing.experts)} experts are"
+        diagnostics.warning(briefing.pos_of("experts"), f"{who} {stance} and there is no `disagreement`; give the strongest counter-view, attributed")
+    status = briefing.status
+    if status is not None and (today - status.as_of.earliest).days > STATUS_DAYS:
+        age = (today - status.as_of.earliest).days
+        diagnostics.warning(status.pos, f"status {status.label!r} is as of {status.as_of.iso}, {age} days ago; update it or remove it (stale after {STATUS_DAYS} days)")

@@ -180,15 +180,14 @@ def _fold(rel: str) -> str:
 
 
 def origin(output: Output) -> str:
-    """Return what an output was made from, for messages: a static file, a theme asset or a template's page."""
+    """Return what an output was made from, for messages: a static file, a theme asset or a generated page."""
     for key in sorted(output.deps):
         kind, _, name = key.partition(":")
         if kind == "static":
             return f"static/{name}"
         if kind == "asset":
             return f"the theme's static/{name}"
-    templates = sorted(k.partition(":")[2] for k in output.deps if k.startswith("template:"))
-    return f"the page {output.path} (template {templates[0]})" if templates else f"the generated file {output.path}"
+    return f"the generated page {output.path}" if output.path.endswith((".html", ".md")) else f"the generated file {output.path}"
 
 
 def check_outputs(outputs: list[Output], diagnostics: Diagnostics) -> None:
@@ -206,7 +205,12 @@ def check_outputs(outputs: list[Output], diagnostics: Diagnostics) -> None:
         key = _fold(o.path)
         if key in files:
             first = files[key]
-            same = "the same path" if first.path == o.path else f"the same path once case and Unicode form are ignored ({first.path!r} and {o.path!r})"
+            if first.path == o.path:
+                same = "the same path"
+            elif unicodedata.normalize("NFC", first.path) == unicodedata.normalize("NFC", o.path):
+                same = f"the same path: the names differ only in their Unicode form ({first.path!a} and {o.path!a})"
+            else:
+                same = f"the same path once case is ignored ({first.path!r} and {o.path!r})"
             diagnostics.error(_pos(o), f"{origin(first)} and {origin(o)} would both be written to {same}; rename one")
             continue
         files[key] = o
@@ -379,7 +383,8 @@ def _apply(output: Path, staging: Path, plan: _Plan, manifest: dict[str, str]) -
             os.replace(output / rel, old_root / rel)  # a rename never follows a link
         _save_manifest(output, manifest)
     except BaseException:
-        _rollback(output, staging, plan)
+        _rollback(output, staging, plan)  # if this fails too, the journal stays and the next run rolls back
+        journal.unlink()
         raise
     journal.unlink()
 
