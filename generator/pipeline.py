@@ -11,12 +11,13 @@ from pathlib import Path
 import jinja2
 
 from .article import ArticleHTML, ArticleRenderer, Registry, registry_for
+from .budget import DOCUMENT_SECONDS, Overrun, map_bounded
 from .diagnostics import Diagnostic, Diagnostics
 from .emit import emit_markdown, plan_markdown
 from .incremental import article_affected, changed_files, changed_keys, registry_changes, stale_pages, template_sources
 from .link import LinkedSite, link
 from .load import load_sources
-from .model import Site, SiteConfig
+from .model import Pos, Site, SiteConfig
 from .pages import Output, Page, relative
 from .parse import ParseCache, parse
 from .provenance import check_site as check_provenance, read_seeds, seed_names
@@ -24,7 +25,7 @@ from .render import plan_html, render_site
 from .twin import twin_outputs
 from .theme import Theme, environments, resolve_theme
 from .validate import shared_aliases, validate
-from .write import WriteReport, check_output, write_site
+from .write import WriteReport, check_output, check_outputs, write_site
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ class BuildConfig:
     lint: bool = False
     base_url: str | None = None
     write: bool = True  # False: check only
+    document_seconds: float | None = DOCUMENT_SECONDS  # time budget to render one article (budget.py); None: unbounded
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,9 @@ def build(config: BuildConfig, previous: BuildState | None = None) -> BuildRepor
     if previous is not None and (previous.config, previous.site_config, previous.theme, previous.assets) != (config, site.config, theme, assets):
         previous = None  # options, site.yaml, the theme chain or asset names changed: everything may look different
     registry = _registry(site)
-    articles = _articles(linked, registry, previous)
+    articles = _articles(linked, registry, previous, config.document_seconds, diagnostics)
+    if diagnostics.errors:
+        return failed()
     if previous is not None and previous.templates == templates:
         html_env, md_env = previous.environments  # compiled templates and their dependencies are reused
         references = previous.references
@@ -131,9 +135,12 @@ def build(config: BuildConfig, previous: BuildState | None = None) -> BuildRepor
         outputs = _merge(planned[0] + planned[1], outputs, previous.outputs)
     outputs += twin_outputs(linked)
     outputs += _static(theme.static_files(), config.source, raw.static)
+    check_outputs(outputs, diagnostics)
     if diagnostics.errors:
         return failed()
-    written = write_site(outputs, config.output) if config.write else None
+    written = write_site(outputs, config.output, diagnostics) if config.write else None
+    if config.write and written is None:
+        return failed()
     state = BuildState(config, site.config, theme, assets, linked, registry, articles, templates, (html_env, md_env), references, {o.path: o for o in outputs}, parsed)
     return BuildReport(
         diagnostics.sorted(),
@@ -153,20 +160,33 @@ def _registry(site: Site) -> Registry:
     return registry_for(site.actors, site.experts, shared, lambda url: relative(url, "briefings/x/index.html"))
 
 
-def _articles(linked: LinkedSite, registry: Registry, previous: BuildState | None) -> dict[str, ArticleHTML]:
-    """Return each briefing's article rendered to HTML; reuse the previous build's where nothing it uses changed."""
+def _articles(linked: LinkedSite, registry: Registry, previous: BuildState | None, seconds: float | None, diagnostics: Diagnostics) -> dict[str, ArticleHTML]:
+    """Return each briefing's article rendered to HTML; reuse the previous build's where nothing it uses changed.
+
+    Articles are rendered in worker processes, each under a time budget (budget.py): one
+    that overruns is reported at its body instead of hanging the build.
+    """
     ids, names = registry_changes(previous.registry, registry) if previous is not None else (set(), set())
-    renderer: ArticleRenderer | None = None
-    articles = {}
+    found: dict[str, ArticleHTML] = {}
+    todo = []
     for entry in linked.entries:
         b = entry.briefing
         old = previous.linked.by_slug.get(b.slug) if previous is not None else None
         if previous is not None and old is not None and old.briefing == b and not article_affected(b, ids, names):
-            articles[b.slug] = previous.articles[b.slug]
+            found[b.slug] = previous.articles[b.slug]
             continue
-        renderer = renderer or ArticleRenderer(registry)
-        articles[b.slug] = renderer.render(b)
-    return articles
+        todo.append(b)
+    if todo:
+        for b, html in zip(todo, map_bounded(ArticleRenderer(registry).render, todo, seconds)):
+            if isinstance(html, Overrun):
+                diagnostics.error(
+                    Pos(b.pos.path, b.body.first_line, 1),
+                    f"rendering this article {html.reason}, the time budget per document; stopped. Long runs of '[', '![' or '<' "
+                    "make Markdown's patterns backtrack: break them up or put them in a code block",
+                )
+            else:
+                found[b.slug] = html
+    return {e.briefing.slug: found[e.briefing.slug] for e in linked.entries if e.briefing.slug in found}
 
 
 def _merge(pages: list[Page], fresh: list[Output], previous: dict[str, Output]) -> list[Output]:
