@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import logging
 import sys
 import threading
 from pathlib import Path
 
 from . import __version__
-from .diagnostics import format_json, format_text
+from .diagnostics import Diagnostics, format_json, format_text
 from .pipeline import BuildConfig, BuildReport, build
 from .scaffold import create_site
 
@@ -54,6 +55,19 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--base-url", default=None, metavar="URL", help="override site.yaml's base_url (for a staging copy)")
     b.set_defaults(run=cmd_build, command="build")
 
+    imp = commands.add_parser(
+        "import",
+        help="draft a briefing from a raw article",
+        description="Read a plain-text article and write a draft briefing, plus draft registry entries for the actors and experts "
+        "it names that are not registered yet; copy the article into seeds/. Never overwrites a file.",
+    )
+    imp.add_argument("path", metavar="PATH", type=Path, help="the article, as plain UTF-8 text")
+    _source(imp)
+    imp.add_argument("--slug", default=None, metavar="S", help="the briefing's slug (default: made from the title)")
+    imp.add_argument("--date", default=None, type=_iso_date, metavar="YYYY-MM-DD", help="the article's date; weekdays in the text are dated against it")
+    imp.add_argument("--dry-run", action="store_true", help="print the draft files instead of writing them")
+    imp.set_defaults(run=cmd_import, command="import")
+
     serve = commands.add_parser(
         "serve",
         help="preview the site with live reload",
@@ -67,6 +81,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--poll", action="store_true", help="poll for changes, for file systems that send no events (network and container mounts)")
     serve.set_defaults(run=cmd_serve, command="serve")
     return parser
+
+
+def _iso_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
 
 
 def _source(parser: argparse.ArgumentParser) -> None:
@@ -166,4 +187,37 @@ def cmd_serve(args: argparse.Namespace) -> int:
     finally:
         server.stop()
     print("stopped", file=sys.stderr)
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from .importer import ImportOptions, plan_import, render_dry_run, write_import
+
+    diagnostics = Diagnostics()
+    plan = plan_import(ImportOptions(args.path, args.source, args.slug, args.date), diagnostics)
+    sys.stderr.write(format_text(diagnostics.sorted()))
+    if plan is None:
+        print("import failed; nothing was written", file=sys.stderr)
+        return 1
+    if args.dry_run:
+        sys.stdout.write(render_dry_run(plan))
+    else:
+        try:
+            written = write_import(plan, args.path, args.source)
+        except FileExistsError as exc:
+            print(f"{exc.filename}: error: exists; import never overwrites a file", file=sys.stderr)
+            return 1
+        except OSError as exc:
+            print(f"{exc.filename}: error: cannot write: {exc.strerror}", file=sys.stderr)
+            return 1
+        for path in written:
+            print(f"wrote {path}")
+    for note in plan.notes:
+        print(f"note: {note}", file=sys.stderr)
+    drafts, matched = len(plan.registry), len(plan.matched)
+    print(
+        f"import: draft briefing {plan.slug!r}; {matched} registry entr{'y' if matched == 1 else 'ies'} matched, "
+        f"{drafts} draft entr{'y' if drafts == 1 else 'ies'} made; next: briefing check",
+        file=sys.stderr,
+    )
     return 0

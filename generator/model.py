@@ -128,6 +128,7 @@ class Actor:
     image: str = ""
     links: tuple[Link, ...] = ()
     pos: Pos = Pos("")
+    draft: bool = False  # made by `briefing import`, not reviewed yet
 
     @property
     def url(self) -> str:
@@ -145,6 +146,7 @@ class Expert:
     aliases: tuple[str, ...] = ()
     links: tuple[Link, ...] = ()
     pos: Pos = Pos("")
+    draft: bool = False  # made by `briefing import`, not reviewed yet
 
     @property
     def url(self) -> str:

@@ -138,6 +138,7 @@ def parse_actor(raw: RawFile, diagnostics: Diagnostics) -> Actor | None:
         image=plain(values.get("image"), ""),
         links=_links(values.get("links")),
         pos=Pos(raw.path),
+        draft=bool(plain(values.get("draft"), False)),
     )
 
 
@@ -157,6 +158,7 @@ def parse_expert(raw: RawFile, diagnostics: Diagnostics) -> Expert | None:
         aliases=tuple(a for a in plain(values.get("aliases"), []) if a),
         links=_links(values.get("links")),
         pos=Pos(raw.path),
+        draft=bool(plain(values.get("draft"), False)),
     )
 
 

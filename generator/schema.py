@@ -131,6 +131,7 @@ ACTOR = Record(
         "summary": Field(Text(), doc="a sentence or two about the actor"),
         "image": Field(Text(), doc="a picture, as a path under static/"),
         "links": Field(LINKS, doc="further reading"),
+        "draft": Field(Bool(), doc="true marks an entry `briefing import` drafted; `check` lists it to review"),
     }
 )
 
@@ -143,6 +144,7 @@ EXPERT = Record(
         "bio": Field(Text(), doc="a sentence or two about the expert"),
         "aliases": Field(ListOf(Text()), doc="other names the articles use"),
         "links": Field(LINKS, doc="further reading"),
+        "draft": Field(Bool(), doc="true marks an entry `briefing import` drafted; `check` lists it to review"),
     }
 )
 

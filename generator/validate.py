@@ -21,6 +21,7 @@ def validate(site: Site, diagnostics: Diagnostics, seeds: tuple[str, ...] = (), 
     _check_namespace(site, diagnostics)
     _check_slugs(site, diagnostics)
     _check_aliases(site, diagnostics)
+    _check_drafts(site, diagnostics)
     known = set(site.actors) | set(site.experts)
     stances = site.config.stances
     for briefing in site.briefings:
@@ -97,6 +98,12 @@ def _check_aliases(site: Site, diagnostics: Diagnostics) -> None:
     for name, ids in shared_aliases(site).items():
         entry = site.actors.get(ids[-1]) or site.experts[ids[-1]]
         diagnostics.warning(entry.pos, f"name {name!r} is used by {', '.join(ids)}; its unmarked mentions are not linked (mark them with [[id]])")
+
+
+def _check_drafts(site: Site, diagnostics: Diagnostics) -> None:
+    for entry in [*site.actors.values(), *site.experts.values()]:
+        if entry.draft:
+            diagnostics.warning(entry.pos, "draft entry to review (made by `briefing import`): check its fields, then remove `draft: true`")
 
 
 def _check_editorial(briefing: Briefing, site: Site, known: set[str], diagnostics: Diagnostics) -> None:
