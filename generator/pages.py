@@ -23,6 +23,7 @@ class Page:
     title: str
     context: Mapping[str, Any]
     deps: frozenset[str] = frozenset()  # model keys it shows: briefing:SLUG, actor:ID, expert:ID, list:*
+    standalone: bool = False  # served at any depth (404.html): links from base_url (else from the host's root, CSS inlined)
 
 
 @dataclass(frozen=True)
@@ -64,10 +65,12 @@ def base_context(config: SiteConfig, page: Page, assets: Mapping[str, str]) -> d
     """Return what every template may use: the site, this page, and link helpers bound to this page."""
 
     def rel(target: str) -> str:
+        if page.standalone and not target.startswith(("http://", "https://", "mailto:", "#")):
+            return config.base_url.rstrip("/") + "/" + target
         return relative(target, page.path)
 
     def asset(name: str) -> str:
-        return relative(f"assets/{assets.get(name, name)}", page.path)
+        return rel(f"assets/{assets.get(name, name)}")
 
     return {
         "site": config,

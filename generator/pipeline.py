@@ -11,9 +11,11 @@ from pathlib import Path
 import jinja2
 
 from .article import ArticleHTML, ArticleRenderer, Registry, registry_for
+from .assets import asset_names, asset_outputs
 from .budget import DOCUMENT_SECONDS, Overrun, map_bounded
 from .diagnostics import Diagnostic, Diagnostics
 from .emit import emit_markdown, plan_markdown
+from .feeds import missing_base_url, render_feeds
 from .incremental import article_affected, changed_files, changed_keys, registry_changes, stale_pages, template_sources
 from .link import LinkedSite, link
 from .load import load_sources
@@ -22,6 +24,7 @@ from .pages import Output, Page, relative
 from .parse import ParseCache, parse
 from .provenance import check_site as check_provenance, read_seeds, seed_names
 from .render import plan_html, render_site
+from .search import search_outputs
 from .twin import twin_outputs
 from .theme import Theme, environments, resolve_theme
 from .validate import shared_aliases, validate
@@ -40,6 +43,7 @@ class BuildConfig:
     base_url: str | None = None
     write: bool = True  # False: check only
     document_seconds: float | None = DOCUMENT_SECONDS  # time budget to render one article (budget.py); None: unbounded
+    hash_assets: bool = True  # content-hashed asset names; serve keeps stable ones so its stylesheet swap works
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,7 @@ def build(config: BuildConfig, previous: BuildState | None = None) -> BuildRepor
         site = dataclasses.replace(site, config=dataclasses.replace(site.config, base_url=config.base_url))
     validate(site, diagnostics, seeds=raw.seeds, lint=config.lint)
     site = check_provenance(site, raw, read_seeds(raw, seed_names(site), diagnostics), diagnostics)
+    missing_base_url(site.config, diagnostics)
     theme = resolve_theme(site.config.theme, config.source, diagnostics, site.config.pos)
 
     def failed() -> BuildReport:
@@ -108,7 +113,7 @@ def build(config: BuildConfig, previous: BuildState | None = None) -> BuildRepor
         return failed()
     linked = link(site, drafts=config.drafts)
     templates = template_sources(theme.names, theme.folders)
-    assets = {name: name for name in theme.static_files()}
+    assets = asset_names(theme.static_files(), hashed=config.hash_assets)
     if previous is not None and (previous.config, previous.site_config, previous.theme, previous.assets) != (config, site.config, theme, assets):
         previous = None  # options, site.yaml, the theme chain or asset names changed: everything may look different
     registry = _registry(site)
@@ -134,7 +139,10 @@ def build(config: BuildConfig, previous: BuildState | None = None) -> BuildRepor
     if previous is not None:
         outputs = _merge(planned[0] + planned[1], outputs, previous.outputs)
     outputs += twin_outputs(linked)
-    outputs += _static(theme.static_files(), config.source, raw.static)
+    outputs += render_feeds(linked, planned[1], html_env, md_env, theme, config.source, diagnostics)
+    outputs += _static(theme.static_files(), assets, config.source, raw.static)
+    if config.write:
+        outputs += search_outputs(outputs, config.source / ".briefing-cache", diagnostics)
     check_outputs(outputs, diagnostics)
     if diagnostics.errors:
         return failed()
@@ -195,8 +203,8 @@ def _merge(pages: list[Page], fresh: list[Output], previous: dict[str, Output]) 
     return [by_path.get(page.path) or previous[page.path] for page in pages]
 
 
-def _static(theme_files: dict[str, Path], source: Path, static: tuple[str, ...]) -> list[Output]:
-    """Return the theme's assets (under assets/) and the site's static/ files, copied as they are."""
-    outputs = [Output(f"assets/{name}", path.read_bytes(), frozenset({f"asset:{name}"})) for name, path in theme_files.items()]
+def _static(theme_files: dict[str, Path], assets: dict[str, str], source: Path, static: tuple[str, ...]) -> list[Output]:
+    """Return the theme's assets (under assets/, by their output names) and the site's static/ files, copied as they are."""
+    outputs = asset_outputs(theme_files, assets)
     outputs += [Output(rel, (source / "static" / rel).read_bytes(), frozenset({f"static:{rel}"})) for rel in static]
     return outputs

@@ -8,9 +8,12 @@ from typing import Mapping
 import jinja2
 
 from .article import ArticleHTML
+from .assets import inline_asset
 from .diagnostics import Diagnostics
+from .graphics import Graphics
 from .link import Entry, LinkedSite
 from .model import Briefing, Correction
+from .metadata import page_metadata
 from .pages import Output, Page, base_context, paginate, render
 from .theme import Theme, referenced_templates
 
@@ -87,7 +90,11 @@ def plan_html(linked: LinkedSite) -> list[Page]:
     for path, chunk, pager in paginate(corrections, per_page, "corrections"):
         pages.append(Page(path, "corrections.html", "Corrections", {"items": chunk, "pager": pager}, deps))
 
-    pages.append(Page("404.html", "404.html", "Page not found", {}))
+    shown = {f"actor:{i}" for i in linked.actor_cards} | {f"expert:{i}" for i in linked.expert_sections}
+    pages.append(Page("map/index.html", "map.html", "Actor map", {}, frozenset(shown | every_briefing)))
+
+    pages.append(Page("search/index.html", "search.html", "Search", {}))
+    pages.append(Page("404.html", "404.html", "Page not found", {}, standalone=True))
     return pages
 
 
@@ -115,10 +122,15 @@ def render_site(
     """
     outputs = []
     templates: dict[str, frozenset[str]] = references if references is not None else {}
+    graphics = Graphics(linked)  # timelines and maps, each drawn once
     for page in pages:
         context = base_context(linked.site.config, page, assets)
         context["articles"] = articles
         context["nav_years"] = tuple(linked.years)
+        context["graphics"] = graphics
+        context["meta"] = page_metadata(linked.site.config, page)
+        if page.standalone:
+            context["inline_asset"] = lambda name: inline_asset(name, theme.static_files())
         data = render(env, page, context, theme.template_path, root, diagnostics)
         if data is None:
             continue

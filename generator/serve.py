@@ -182,7 +182,7 @@ class PreviewServer:
     def __init__(self, config: ServeConfig, on_rebuild: Callable[[Rebuild], None] = lambda r: None) -> None:
         self.config = config
         self.on_rebuild = on_rebuild
-        self.build_config = BuildConfig(config.source, config.source / ".briefing-serve", drafts=True, write=False)  # asset names are stable: no hashing exists yet
+        self.build_config = BuildConfig(config.source, config.source / ".briefing-serve", drafts=True, write=False, hash_assets=False)
         self.snapshot = Snapshot()
         self.state: BuildState | None = None
         self.lock = threading.Lock()  # guards snapshot and clients

@@ -8,11 +8,17 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   need=()
   command -v chromium >/dev/null || need+=(chromium)
   command -v java >/dev/null || need+=(default-jre-headless)
-  command -v nginx >/dev/null || need+=(nginx-light)
+  command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+  command -v npm >/dev/null || need+=(npm)
   if [ ${#need[@]} -gt 0 ]; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
   fi
+fi
+
+# The W3C Nu HTML Checker (vnu.jar) and axe-core, pinned by package-lock.json; no install scripts run.
+if command -v npm >/dev/null; then
+  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv

@@ -27,7 +27,7 @@ def test_a_theme_overrides_one_partial_and_extends_its_parent(make_site: Callabl
     assert not report.failed, report.diagnostics
     page = (tmp_path / "out" / "briefings" / "first" / "index.html").read_text()
     assert '<div class="my-card">Alice Example / neutral</div>' in page
-    assert '<meta name="description" content="MINE S.">' in page
+    assert '<meta name="description" content="MINE S."' in page
     assert "What the experts say" not in page and "Who’s who" in page  # the rest is the default theme's
     assert (tmp_path / "out" / "actors" / "alice" / "index.html").is_file()
     assert list((tmp_path / "out" / "assets").glob("extra*.css"))  # the child's static files join the parent's
