@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import shutil
 import subprocess
 import sys
+import traceback
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import pytest
 
@@ -49,6 +52,14 @@ Body text.
 """
 
 
+BASE_SITE: dict[str, str | bytes] = {
+    "content/site.yaml": SITE_YAML,
+    "content/actors/alice.yaml": ACTOR.format(name="Alice Example"),
+    "content/experts/bob.yaml": EXPERT.format(name="Bob Scholar"),
+    "content/briefings/first.md": BRIEFING.format(title="First"),
+}
+
+
 def write_files(root: Path, files: dict[str, str | bytes]) -> Path:
     """Write a site project from a mapping of relative paths to text (or bytes)."""
     for rel, data in files.items():
@@ -66,22 +77,46 @@ def make_site(tmp_path: Path) -> Callable[..., Path]:
     """Return a function that writes a small valid site project, with files added or replaced."""
 
     def make(files: dict[str, str | bytes] | None = None, name: str = "project") -> Path:
-        base: dict[str, str | bytes] = {
-            "content/site.yaml": SITE_YAML,
-            "content/actors/alice.yaml": ACTOR.format(name="Alice Example"),
-            "content/experts/bob.yaml": EXPERT.format(name="Bob Scholar"),
-            "content/briefings/first.md": BRIEFING.format(title="First"),
-        }
+        base = dict(BASE_SITE)
         base.update(files or {})
         return write_files(tmp_path / name, {k: v for k, v in base.items() if v is not None})
 
     return make
 
 
-def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run `python -m generator ARGS` in a subprocess and return its result."""
+class CliResult(NamedTuple):
+    """What a run of the command line gave: unpack as (exit code, stdout, stderr) or read by name."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> CliResult:
+    """Run `python -m generator ARGS` in a subprocess and return (exit code, stdout, stderr)."""
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    return subprocess.run([sys.executable, "-m", "generator", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run([sys.executable, "-m", "generator", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+    return CliResult(done.returncode, done.stdout, done.stderr)
+
+
+def run_main(*args: str) -> CliResult:
+    """Run the command line in this process (no interpreter start-up) and return (exit code, stdout, stderr).
+
+    An exception that escapes main() is printed to stderr as the interpreter would, so
+    a test that looks for "Traceback" sees it; paths in args should be absolute.
+    """
+    from generator.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse: --help, --version, usage errors
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        except Exception:  # noqa: BLE001 - reported the way `python -m generator` would show it
+            traceback.print_exc(file=err)
+            code = 1
+    return CliResult(code, out.getvalue(), err.getvalue())
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

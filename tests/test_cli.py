@@ -1,4 +1,8 @@
-"""End-to-end: the `briefing` command line in a temporary folder."""
+"""End-to-end: the `briefing` command line in a temporary folder.
+
+The first tests start `python -m generator` as a real process; the option tests call the
+same main() in this process, which skips the interpreter's start-up and nothing else.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
-from conftest import run_cli
+from conftest import run_cli, run_main
 
 from generator import __version__
 
@@ -21,7 +25,7 @@ def test_new_then_check_then_build(tmp_path: Path) -> None:
     assert (site / ".gitignore").read_text() == "site/\n.briefing-cache/\n"
 
     checked = run_cli("check", cwd=site)
-    assert checked.returncode == 0, checked.stderr
+    assert (checked.returncode, checked.stdout, checked.stderr) == (0, "", "check: 1 briefing(s), no problems\n")
 
     built = run_cli("build", cwd=site)
     assert built.returncode == 0, built.stderr
@@ -29,8 +33,9 @@ def test_new_then_check_then_build(tmp_path: Path) -> None:
     assert (site / "site" / "index.html").is_file()
     assert (site / "site" / "briefings" / "first-briefing" / "index.md").is_file()
 
-    again = run_cli("build", cwd=site)
-    assert re.search(r": 0 file\(s\) written, \d+ unchanged", again.stdout), again.stdout
+    again = run_main("build", "--source", str(site), "--output", str(site / "site"))
+    files = int(built.stdout.split(": ")[1].split(" ")[0])
+    assert re.fullmatch(rf"built 1 briefing\(s\): 0 file\(s\) written, {files} unchanged, 0 deleted in \d+\.\d\d s -> {re.escape(str(site / 'site'))}\n", again.stdout), again.stdout
 
 
 def test_new_refuses_a_non_empty_folder(tmp_path: Path) -> None:
@@ -49,19 +54,19 @@ def test_version() -> None:
 
 @pytest.mark.parametrize("command,option", [("new", "PATH"), ("check", "--strict"), ("check", "--format"), ("build", "--output"), ("build", "--drafts"), ("build", "--base-url")])
 def test_help_of_each_command(command: str, option: str) -> None:
-    result = run_cli(command, "--help")
+    result = run_main(command, "--help")
     assert result.returncode == 0
     assert option in result.stdout
 
 
 def test_drafts_are_left_out_unless_asked_for(make_site: Callable[..., Path]) -> None:
     root = make_site({"content/briefings/wip.md": "---\ntitle: Work in progress\ndate: 2025-02-01\nsummary: Not ready.\ndraft: true\n---\n\nText.\n"})
-    plain = run_cli("build", "--source", str(root), "--output", str(root / "plain"))
+    plain = run_main("build", "--source", str(root), "--output", str(root / "plain"))
     assert plain.returncode == 0, plain.stderr
     assert not (root / "plain" / "briefings" / "wip").exists()
     assert "Work in progress" not in (root / "plain" / "index.html").read_text()
 
-    drafts = run_cli("build", "--source", str(root), "--output", str(root / "drafts"), "--drafts")
+    drafts = run_main("build", "--source", str(root), "--output", str(root / "drafts"), "--drafts")
     assert drafts.returncode == 0
     page = (root / "drafts" / "briefings" / "wip" / "index.html").read_text()
     assert "Draft" in page
@@ -69,7 +74,7 @@ def test_drafts_are_left_out_unless_asked_for(make_site: Callable[..., Path]) ->
 
 def test_base_url_option_overrides_site_yaml(make_site: Callable[..., Path]) -> None:
     root = make_site()
-    result = run_cli("build", "--source", str(root), "--output", str(root / "out"), "--base-url", "https://staging.example.net/b/")
+    result = run_main("build", "--source", str(root), "--output", str(root / "out"), "--base-url", "https://staging.example.net/b/")
     assert result.returncode == 0, result.stderr
     texts = "".join(p.read_text("utf-8", "replace") for p in (root / "out").rglob("*") if p.is_file() and p.suffix in (".html", ".xml", ".json", ".txt"))
     assert "https://example.org/" not in texts
@@ -78,18 +83,18 @@ def test_base_url_option_overrides_site_yaml(make_site: Callable[..., Path]) -> 
 def test_strict_turns_warnings_into_failure(make_site: Callable[..., Path]) -> None:
     # Two entries sharing a name is a warning: its unmarked mentions cannot be linked.
     root = make_site({"content/experts/carol.yaml": "name: Carol\naliases:\n  - Alice Example\n"})
-    relaxed = run_cli("check", "--source", str(root))
+    relaxed = run_main("check", "--source", str(root))
     assert relaxed.returncode == 0
     assert "content/experts/carol.yaml:1:1: warning: name 'Alice Example' is used by alice, carol" in relaxed.stderr
-    strict = run_cli("check", "--source", str(root), "--strict")
+    strict = run_main("check", "--source", str(root), "--strict")
     assert strict.returncode == 1
-    build = run_cli("build", "--source", str(root), "--output", str(root / "out"), "--strict")
+    build = run_main("build", "--source", str(root), "--output", str(root / "out"), "--strict")
     assert build.returncode == 1
     assert not (root / "out").exists()
 
 
 def test_check_json_has_counts(make_site: Callable[..., Path]) -> None:
-    result = run_cli("check", "--source", str(make_site()), "--format", "json")
+    result = run_main("check", "--source", str(make_site()), "--format", "json")
     assert result.returncode == 0
     assert json.loads(result.stdout) == {"errors": 0, "warnings": 0, "diagnostics": []}
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Callable
 
 import pytest
-from conftest import BRIEFING, run_cli, snapshot
+from conftest import BASE_SITE, BRIEFING, run_cli, run_main, snapshot, write_files
 
 from generator.pipeline import BuildConfig, build
 
@@ -117,15 +118,23 @@ CASES: list[tuple[str, dict[str, str | bytes], list[str]]] = [
 ]
 
 
+@pytest.fixture(scope="module")
+def good_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return the output of one good build of the small site, for each case to copy (one build, not one per case)."""
+    root = write_files(tmp_path_factory.mktemp("good"), BASE_SITE)
+    assert not build(BuildConfig(root, root / "site")).failed
+    return root / "site"
+
+
 @pytest.mark.parametrize("name,files,expected", CASES, ids=[c[0] for c in CASES])
-def test_error_is_positioned_and_nothing_is_written(name: str, files: dict[str, str | bytes], expected: list[str], make_site: Callable[..., Path]) -> None:
+def test_error_is_positioned_and_nothing_is_written(name: str, files: dict[str, str | bytes], expected: list[str], make_site: Callable[..., Path], good_output: Path) -> None:
     root = make_site()
     out = root / "site"
-    assert not build(BuildConfig(root, out)).failed
+    shutil.copytree(good_output, out)  # the site as a good build left it
     before = snapshot(out)
 
     make_site(files)
-    result = run_cli("build", "--source", str(root), "--output", str(out))
+    result = run_main("build", "--source", str(root), "--output", str(out))
 
     lines = [line for line in result.stderr.splitlines() if ": error: " in line]
     assert lines == expected
@@ -143,13 +152,20 @@ def test_all_problems_are_reported_at_once_in_file_order(make_site: Callable[...
             "content/briefings/first.md": briefing("draft: maybe\n", "See [[nobody]]."),
         }
     )
-    result = run_cli("check", "--source", str(root))
-    assert result.returncode == 1
-    assert [line for line in result.stderr.splitlines() if ": error: " in line] == [
+    expected = [
         "content/actors/alice.yaml:2:7: error: kind: expected one of person, state, organisation, got 'robot'",
         "content/briefings/first.md:6:8: error: draft: expected true or false, got 'maybe'",
         "content/briefings/first.md:9:7: error: unknown actor or expert id 'nobody': no file nobody.yaml in content/actors/ or content/experts/",
     ]
+    result = run_cli("check", "--source", str(root))
+    assert result.returncode == 1
+    assert [line for line in result.stderr.splitlines() if ": error: " in line] == expected
+    assert result.stderr.splitlines()[-1] == "check: 3 error(s), 0 warning(s)"
+    # The same through `python -m generator build` in a real process: exit 1, no traceback, nothing written.
+    built = run_cli("build", cwd=root)
+    assert (built.returncode, built.stdout) == (1, "")
+    assert built.stderr.splitlines() == [*expected, "build failed: 3 error(s); nothing was written to site"]
+    assert not (root / "site").exists()
 
 
 def test_check_json_format_lists_the_same_problems(make_site: Callable[..., Path]) -> None:

@@ -10,6 +10,7 @@ from typing import Callable
 import pytest
 
 from generator.pipeline import BuildConfig, BuildReport, build
+from generator.serve import PreviewServer, ServeConfig
 
 REPO = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("synth", REPO / "benchmarks" / "synth.py")
@@ -19,8 +20,10 @@ _spec.loader.exec_module(synth)  # type: ignore[union-attr]
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Return a 24-briefing site with its own copy of the default theme (so templates can be edited)."""
-    root = synth.synthesize(tmp_path_factory.mktemp("inc") / "site", 24, seed=7)
+    """Return a 10-briefing site with its own copy of the default theme (so templates can be edited)."""
+    root = synth.synthesize(tmp_path_factory.mktemp("inc") / "site", 10, seed=7)
+    with (root / "content" / "site.yaml").open("a", encoding="utf-8") as f:
+        f.write("per_page: 4\n")  # lists paginate, so pages shift between page files
     shutil.copytree(REPO / "themes" / "default", root / "themes" / "default")
     # A draft, an actor alias that appears unmarked in an article, and a static file.
     first = sorted((root / "content" / "briefings").rglob("*.md"))[0]
@@ -30,7 +33,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _config(root: Path) -> BuildConfig:
-    return BuildConfig(root, root.parent / "unused-output", drafts=True, write=False)
+    """Return the build options serve uses (in memory, drafts shown, stable asset names)."""
+    return PreviewServer(ServeConfig(root)).build_config
 
 
 def _files(report: BuildReport) -> dict[str, bytes]:
@@ -112,7 +116,7 @@ def test_an_unchanged_rebuild_renders_nothing(site: Path) -> None:
 
 
 def test_a_briefing_edit_renders_the_pages_that_show_it_and_no_other_briefing(tmp_path: Path) -> None:
-    root = synth.synthesize(tmp_path / "site", 30, seed=3)
+    root = synth.synthesize(tmp_path / "site", 16, seed=3)
     config = _config(root)
     first = build(config)
     assert first.state is not None

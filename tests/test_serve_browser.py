@@ -1,0 +1,125 @@
+"""briefing serve in a real browser (Debian's chromium through Playwright): live reload, stylesheet swap, error overlay."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from generator.serve import PreviewServer, Rebuild, ServeConfig
+
+sync_api = pytest.importorskip("playwright.sync_api")
+CHROMIUM = Path("/usr/bin/chromium")
+REPO = Path(__file__).resolve().parent.parent
+SLUG = "kim-jong-un-beijing-victory-day"
+WAIT_MS = 20_000
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (scripts/test.sh installs it)")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("browser") / "example"
+    shutil.copytree(REPO / "content", root / "content")
+    shutil.copytree(REPO / "seeds", root / "seeds")
+    shutil.copytree(REPO / "themes" / "default", root / "themes" / "default")  # a theme of its own to edit
+    return root
+
+
+@pytest.fixture(scope="module")
+def server(site: Path) -> Iterator[PreviewServer]:
+    serve = PreviewServer(ServeConfig(site, port=0))
+    serve.start()
+    yield serve
+    serve.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with sync_api.sync_playwright() as playwright:
+        args = ["--no-sandbox", "--disable-gpu"]
+        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=args)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser, server: PreviewServer):  # type: ignore[no-untyped-def]
+    context = browser.new_context()
+    tab = context.new_page()
+    tab.set_default_timeout(WAIT_MS)
+    yield tab
+    context.close()
+
+
+def save(path: Path, old: str, new: str) -> None:
+    """Change a file the way editors save: write a temporary file, then rename it over the original."""
+    text = path.read_text("utf-8")
+    assert old in text, old
+    tmp = path.with_name(f".{path.name}.swp")
+    tmp.write_text(text.replace(old, new, 1), "utf-8")
+    os.replace(tmp, path)
+
+
+def briefing_source(site: Path) -> Path:
+    return next(site.glob(f"content/briefings/**/{SLUG}.md"))
+
+
+def open_briefing(page, server: PreviewServer) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{server.url}briefings/{SLUG}/index.html")
+    page.wait_for_function("() => document.readyState === 'complete'")
+    page.evaluate("() => { window.__sameDocument = true; }")
+
+
+def test_an_edit_shows_without_a_manual_reload(page, server: PreviewServer, site: Path) -> None:  # type: ignore[no-untyped-def]
+    open_briefing(page, server)
+    assert page.locator("h1").first.inner_text().startswith("Kim Jong Un")
+    save(briefing_source(site), "title: Kim Jong Un takes the train", "title: Kim Jong Un rides the train")
+    page.wait_for_function("() => document.querySelector('h1').textContent.includes('rides the train')")
+    assert page.evaluate("() => window.__sameDocument") is None  # the page reloaded itself
+
+
+def test_a_stylesheet_edit_applies_without_navigating(page, server: PreviewServer, site: Path) -> None:  # type: ignore[no-untyped-def]
+    open_briefing(page, server)
+    css = site / "themes" / "default" / "static" / "style.css"
+    save(css, "", "body { outline: 7px solid rgb(1, 2, 3); }\n")
+    page.wait_for_function("() => getComputedStyle(document.body).outlineColor === 'rgb(1, 2, 3)'")
+    assert page.evaluate("() => window.__sameDocument") is True  # swapped in place: no navigation
+    assert page.locator('link[rel="stylesheet"]').count() >= 1
+
+
+def test_a_broken_source_shows_an_overlay_and_fixing_it_reloads(page, server: PreviewServer, site: Path) -> None:  # type: ignore[no-untyped-def]
+    open_briefing(page, server)
+    source = briefing_source(site)
+    good = source.read_text("utf-8")
+    broken = good.replace("tags:\n", "tgas: [oops]\ntags:\n", 1)
+    line = broken.split("\n").index("tgas: [oops]") + 1
+    save(source, "tags:\n", "tgas: [oops]\ntags:\n")
+    overlay = page.locator("#briefing-error-overlay")
+    overlay.wait_for(state="visible")
+    text = overlay.inner_text()
+    assert f"{source.relative_to(site).as_posix()}:{line}:1: error: unknown key 'tgas'" in text
+    assert page.evaluate("() => window.__sameDocument") is True  # the last good page stays, under the overlay
+    save(source, "tgas: [oops]\ntags:\n", "tags:\n")
+    page.wait_for_function("() => !document.getElementById('briefing-error-overlay') && !window.__sameDocument")
+    assert source.read_text("utf-8") == good
+
+
+def test_ten_tabs_all_reload(browser, server: PreviewServer, site: Path) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context()
+    try:
+        tabs = []
+        for _ in range(10):
+            tab = context.new_page()
+            tab.set_default_timeout(WAIT_MS)
+            open_briefing(tab, server)
+            tabs.append(tab)
+        save(briefing_source(site), "title: Kim Jong Un", "title: Tenfold Kim Jong Un")
+        for tab in tabs:
+            tab.wait_for_function("() => document.querySelector('h1').textContent.startsWith('Tenfold')")
+    finally:
+        context.close()
