@@ -272,28 +272,47 @@ class Extraction:
 
 
 def split_article(text: str) -> tuple[str, tuple[Paragraph, ...]]:
-    """Return the headline (or '') and the paragraphs of a plain-text article.
+    """Return the headline (or '') and the paragraphs of a plain-text article."""
+    lines = _lines(text)
+    groups, has_headline = paragraph_lines(text)
+    paragraphs = [" ".join(" ".join(lines[number - 1].split()) for number in group) for group in groups]
+    headline = paragraphs.pop(0) if has_headline else ""
+    return headline, tuple(Paragraph(p, _heading_like(p)) for p in paragraphs)
+
+
+def _lines(text: str) -> list[str]:
+    return text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff").split("\n")
+
+
+def paragraph_lines(text: str) -> tuple[list[list[int]], bool]:
+    """Return the line numbers (from 1) of each paragraph of a plain-text article, and whether the first is a headline.
 
     Paragraphs are separated by blank lines; inside a blank-line block, lines that each
     end a sentence (or are short heading lines) are paragraphs of their own, as in
     articles that put one paragraph per line. A first line that reads as a heading is
-    the headline.
+    the headline. Provenance reads seeds with the same rules, so the two agree.
     """
-    text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
-    paragraphs: list[str] = []
-    for block in re.split(r"\n\s*\n", text):
-        lines = [" ".join(line.split()) for line in block.split("\n") if line.strip()]
-        if not lines:
+    lines = _lines(text)
+    folded = [" ".join(line.split()) for line in lines]
+    width = max((len(line) for line in folded), default=0)
+    groups: list[list[int]] = []
+    block: list[int] = []
+    for number, line in enumerate([*folded, ""], start=1):
+        if line:
+            block.append(number)
             continue
-        # A short line is a heading only when the next one starts afresh; else the text is hard-wrapped.
-        if all(_ends_sentence(line) or (_heading_like(line) and re.match(r"[\"“‘(]?[A-Z0-9]", nxt)) for line, nxt in zip(lines, lines[1:])):
-            paragraphs.extend(lines)
+        if not block:
+            continue
+        # A short line is a heading only when the next one starts afresh and the line is not
+        # as long as the text's wrapped lines; else the text is hard-wrapped.
+        pairs = zip(block, block[1:])
+        if all(_ends_sentence(folded[a - 1]) or (_heading_line(folded[a - 1], width) and re.match(r"[\"“‘(]?[A-Z0-9]", folded[b - 1])) for a, b in pairs):
+            groups.extend([n] for n in block)
         else:
-            paragraphs.append(" ".join(lines))
-    headline = ""
-    if len(paragraphs) > 1 and _heading_like(paragraphs[0]):
-        headline = paragraphs.pop(0)
-    return headline, tuple(Paragraph(p, _heading_like(p)) for p in paragraphs)
+            groups.append(block)
+        block = []
+    headline = len(groups) > 1 and _heading_like(" ".join(folded[n - 1] for n in groups[0]))
+    return groups, headline
 
 
 def _ends_sentence(line: str) -> bool:
@@ -302,6 +321,13 @@ def _ends_sentence(line: str) -> bool:
 
 def _heading_like(line: str) -> bool:
     return not _ends_sentence(line) and len(line.split()) <= 16
+
+
+def _heading_line(line: str, width: int) -> bool:
+    """Return whether a line followed by others in its block reads as a heading, not a wrapped line."""
+    if not _heading_like(line) or re.search(r"[,(–—-]$|\s(?:the|a|an|of|at|in|on|to|for|and|or|by|with|from|that|as)$", line):
+        return False
+    return len(line) < 0.8 * width
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
@@ -527,6 +553,10 @@ class _Finder:
             rf"(?:\b(?:{VERB_RE})|[Aa]ccording to)\s+(?P<name>{NAME_RUN})",  # ", said Lee Min-jun"
             rf"(?:^|(?<=[.!?]\s)|(?<=[.!?][\"”]\s))(?P<name>{NAME_RUN})(?:,[^,]{{3,120}},)?\s+(?:also\s+|further\s+)?(?:{VERB_RE})\b",
             rf"(?P<name>{NAME_RUN}),\s+(?:a|an|the)\s+(?:[a-z-]+\s+){{0,3}}(?:{'|'.join(EXPERT_ROLES)})\b",
+            # "Ray Powell, director of the SeaLight project at Stanford University"
+            rf"(?P<name>{NAME_RUN}),\s+(?:[a-z-]+\s+){{0,2}}(?:{'|'.join(EXPERT_ROLES)})\s+(?:of|in|for|on|at)\s+[^,.;]*?\b(?:{'|'.join(ACADEMIC_HEADS)})\b",
+            # "The agency's Director General, Rafael Grossi, told reporters"
+            rf"(?<=[a-z],\s)(?P<name>{NAME_RUN}),\s+(?:{VERB_RE})\b",
         )
         for pattern in patterns:
             for match in re.finditer(pattern, text):
@@ -541,7 +571,13 @@ class _Finder:
 
     def _organisations(self, index: int, text: str) -> None:
         word = r"[A-Z][\w’'-]*"
-        for match in re.finditer(rf"(?:the\s+)({word}(?:\s+(?:{word}|of|for|and on))*\s+(?:{'|'.join(ORG_HEADS)}))\b(?!\s+of)", text):
+        heads = "|".join(ORG_HEADS)
+        countries = "|".join(map(re.escape, sorted(_country_names(), key=len, reverse=True)))
+        named = (
+            rf"(?:\b[Tt]he\s+|(?:{countries})[’']s\s+)({word}(?:\s+(?:{word}|of|for|and on))*\s+(?:{heads}))\b(?!\s+of)",  # "Japan's Defense Ministry"
+            rf"(?:\b[Tt]he\s+|(?:{countries})[’']s\s+)((?:{heads})\s+(?:of|for)\s+{word}(?:\s+(?:{word}|and))*)",  # "the Department of Foreign Affairs"
+        )
+        for match in (m for pattern in named for m in re.finditer(pattern, text)):
             name = match.group(1)
             start = match.start(1)
             if self.taken(index, start, match.end(1)) or len(name.split()) < 2:
@@ -638,7 +674,9 @@ class _Finder:
                 entity.expert_title = f"{entity.expert_title}, {department}" if entity.expert_title else department
             entity.attributes_from = text[max(0, at - 60) : at + (match.end() if not dept else match.end("a") + dept.end())].strip()
         # "Lee Min-jun, a senior fellow at the Sejong Institute"
-        app = re.match(rf",\s+(?:a|an|the)\s+(?P<role>(?:[a-z-]+\s+){{0,3}}(?:{'|'.join(EXPERT_ROLES)})(?:\s+of\s+[\w\s]+?)?)\s+(?:at|of|with|from)\s+(?:the\s+)?(?P<org>{org})", rest)
+        app = re.match(rf",\s+(?P<article>(?:a|an|the)\s+)?(?P<role>(?:[a-z-]+\s+){{0,3}}(?:{'|'.join(EXPERT_ROLES)})(?:\s+(?:of|in|for|on)\s+[\w\s-]+?)?)\s+(?:at|of|with|from)\s+(?:the\s+)?(?P<org>{org})", rest)
+        if app and not app.group("article") and not any(w in ACADEMIC_HEADS for w in app.group("org").split()):
+            app = None  # "Rafael Grossi, director general of the IAEA" is an official
         if app and not entity.affiliation:
             role = app.group("role").strip()
             entity.expert_title = role[0].upper() + role[1:]
@@ -745,8 +783,11 @@ def find_views(paragraphs: tuple[Paragraph, ...], speakers: dict[int, list[str]]
 
 # --- dates ------------------------------------------------------------------------------
 
-NAME_NOUNS = r"agreement|accord|declaration|pact|treaty|summit|statement|resolution|communiqu[eé]|deal|incident|attacks?|uprising|movement|protests?|revolution|crisis"
-FUTURE = re.compile(r"\b(?:will|is expected|are expected|is scheduled|are scheduled|is set to|are set to|plans? to|is due|are due|to be held|would|shall)\b")
+NAME_NOUNS = r"agreement|accord|declaration|pact|treaty|summit|statement|resolution|communiqu[eé]|deal|incident|attacks?|strikes?|bombings?|raids?|uprising|movement|protests?|revolution|crisis|massacre|offensive|war"
+FUTURE = re.compile(
+    r"\b(?:will|is expected|are expected|is scheduled|are scheduled|is set to|are set to|plans? to|is due|are due|to be held|would|shall"
+    r"|expects?|(?:is|are) likely to|planned for|(?:is|are) planned)\b"
+)
 PAST = re.compile(r"\b(?:\w+ed|was|were|had|did|said|left|went|met|came|began|held|took|made|gave|told|sent|saw|won|lost|flew|spoke)\b")
 CLAUSE_BREAK = re.compile(
     r",\s+which\s+|,\s+when\s+|;\s+|,[\"”]?\s+and\s+|,\s+while\s+|\s+after\s+(?=[A-Z])|"
@@ -827,6 +868,8 @@ def find_dates(text: str, article: dt.date | None, anchor_year: int | None) -> t
             phrase = match.group(0)
             named = is_name(start, end)
             late = deadline(start)
+            # "the third of their kind since May 2024" counts from a date: no event (it still sets the year)
+            since = bool(re.search(r"\b(?:first|second|third|fourth|fifth|\w+est|most|only)\b[^,;]*\bsince\s+$", text[:start]))
             lead = re.search(r"\b(?:in|In|on|On|since|Since|from|From|of)\s+(?:the\s+(?:morning|afternoon|evening|night|end)\s+of\s+)?$", text[:start])
             date: PartialDate | None = None
             guess = ""
@@ -852,7 +895,7 @@ def find_dates(text: str, article: dt.date | None, anchor_year: int | None) -> t
                     date = PartialDate(year, _month(groups["m"]), int(groups["d"]))
                     guess = f"year {year} guessed" + (" from the latest year before it" if anchor_year else " from the article's date")
             elif kind == "month":
-                if named or not re.search(r"\b(?:in|In|since|Since|until|by|early|late|mid-?)\s+$", text[:start]):
+                if named or not re.search(r"\b(?:in|In|since|Since|until|by|early|late|mid-?|for)\s+$", text[:start]):
                     continue
                 if anchor_year is not None:
                     year, why = anchor_year, "from the latest year before it in the article"
@@ -862,6 +905,9 @@ def find_dates(text: str, article: dt.date | None, anchor_year: int | None) -> t
                         year, why = article.year - 1, "the last such month before the article's date"
                 else:
                     continue
+                if article is not None and FUTURE.search(_clause_of(text, start)) and (year, _month(groups["m"])) < (article.year, article.month):
+                    year = article.year if _month(groups["m"]) >= article.month else article.year + 1
+                    why = f"the next such month after the article's date {article.isoformat()} (the clause looks ahead)"
                 date = PartialDate(year, _month(groups["m"]))
                 guess = f"year {year} guessed {why}"
             elif kind == "weekday":
@@ -874,6 +920,8 @@ def find_dates(text: str, article: dt.date | None, anchor_year: int | None) -> t
             elif kind == "relative":
                 if article is None:
                     continue
+                if re.search(r"\b(?:every\s+(?:day|week|month)|so\s+far|throughout|earlier|later)\s+$", text[:start]):
+                    continue  # a span of time ("every day this year"), not an event
                 shift = {"last year": -1, "this year": 0, "next year": 1}[groups["r"]]
                 date = PartialDate(article.year + shift)
                 guess = f"counted from the article's date {article.isoformat()}"
@@ -881,7 +929,7 @@ def find_dates(text: str, article: dt.date | None, anchor_year: int | None) -> t
             found.append(
                 _DateMention(
                     lead.start() if lead else start, end, full_phrase, date, kind,
-                    event=date is not None and not named and not late, anchor=anchor, guess=guess,
+                    event=date is not None and not named and not late and not since, anchor=anchor, guess=guess,
                 )
             )
     found.sort(key=lambda m: m.start)
@@ -935,6 +983,7 @@ def event_text(sentence: str, mention: _DateMention, others: list[_DateMention],
         if previous.get(kind):
             clause = previous[kind] + clause[pronoun.end() :]
     clause = re.sub(r",\s*(?:[a-z]+ed|due|held|set)\s*,", "", clause)  # ", signed in 2018," without its date
+    clause = re.sub(r",?\s+(?:days|weeks|hours|months|shortly|soon|just|only)$", "", clause)  # "..., days" before "after X"
     clause = re.sub(r"\s{2,}", " ", clause).strip(" ,;.")
     if clause.count('"') % 2:
         clause += '"'
@@ -1021,6 +1070,21 @@ def textrank(sentences: list[str], lead: list[float], damping: float = 0.85, rou
     return [round(s, 12) for s in scores]
 
 
+PRONOUNS = frozenset("he she it they his her its their him them".split())
+
+
+def _leans(sentence: str) -> bool:
+    """Return whether a sentence needs the one before it: it opens with a connective or a pronoun before any name."""
+    if re.match(r"[\"“]?(?:He|She|It|They|This|That|These|Those|However|But|Further|Furthermore|Highlighting|Simultaneously|Meanwhile|Also|Instead|Still|Since then|Then|Thus|Therefore|Yet|And|So)\b", sentence):
+        return True
+    for word in sentence.split()[1:12]:  # "During his visit, he may ..." leans; "Some analysts say North Korea ..." does not
+        if word[:1].isupper():
+            return False
+        if word.strip(",.;:’'").lower() in PRONOUNS:
+            return True
+    return False
+
+
 def summarise(paragraphs: tuple[Paragraph, ...], spans: list[Span]) -> tuple[tuple[str, ...], tuple[str, ...], dict[tuple[int, int], float]]:
     """Return the summary sentences, three to five key points, and each sentence's score."""
     places: list[tuple[int, int]] = []
@@ -1034,7 +1098,7 @@ def summarise(paragraphs: tuple[Paragraph, ...], spans: list[Span]) -> tuple[tup
     lead = [1.0 / (1 + index) for index, _ in places]
     scores = textrank(sentences, lead)
     # A sentence that leans on the one before it ("He added ...") cannot stand alone in a summary.
-    standalone = [not re.match(r"[\"“]?(?:He|She|It|They|This|That|These|Those|However|But|Further|Furthermore|Highlighting|Simultaneously|Meanwhile|Also|Instead|Still)\b", s) for s in sentences]
+    standalone = [not _leans(s) for s in sentences]
     order = sorted((i for i in range(len(sentences)) if standalone[i]), key=lambda i: (-scores[i], i))
     # The lede carries a news report's bottom line; the most central sentences fill up to ~60 words.
     summary: list[int] = [0] if sentences and len(sentences[0].split()) <= 60 else []

@@ -11,8 +11,10 @@ Findings are warnings (errors under `--strict`).
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import difflib
+import functools
 import html
 import re
 from dataclasses import dataclass
@@ -20,6 +22,7 @@ from typing import Mapping
 
 from .annotations import DIRECTIVE, FENCE
 from .diagnostics import Diagnostics
+from .extract import paragraph_lines
 from .load import MAX_FILE_BYTES, RawSources, decode
 from .model import Briefing, Change, Pos, Provenance, Site
 
@@ -57,39 +60,43 @@ class Sentence:
     line: int  # where it starts (in the briefing, or in the seed)
     col: int = 1
     view: str = ""  # the expert whose view passage holds it
+    headline: bool = False  # the seed's headline: the briefing's title, not required in its body
 
 
 @dataclass
 class _Chars:
-    """Text being built character by character, each character with the (line, column) it came from."""
+    """Text being built piece by piece, each piece with the (line, column) it came from.
 
-    chars: list[str] = dataclasses.field(default_factory=list)
-    origins: list[tuple[int, int]] = dataclasses.field(default_factory=list)
+    A piece copied from a source line advances its column with each character; a piece
+    put in its place (a mention's name, an entity, a joining space) keeps one origin.
+    """
 
-    def add(self, text: str, origin: tuple[int, int]) -> None:
-        for ch in text:
-            self.chars.append(ch)
-            self.origins.append(origin)
+    pieces: list[str] = dataclasses.field(default_factory=list)
+    starts: list[int] = dataclasses.field(default_factory=list)  # each piece's offset in the text
+    origins: list[tuple[int, int, bool]] = dataclasses.field(default_factory=list)  # (line, column, advances)
+    length: int = 0
+
+    def add(self, text: str, origin: tuple[int, int], advances: bool = False) -> None:
+        if text:
+            self.pieces.append(text)
+            self.starts.append(self.length)
+            self.origins.append((origin[0], origin[1], advances))
+            self.length += len(text)
+
+    def extend(self, other: _Chars) -> None:
+        for text, (line, col, advances) in zip(other.pieces, other.origins):
+            self.add(text, (line, col), advances)
+
+    def origin(self, offset: int) -> tuple[int, int]:
+        """Return the (line, column) the character at offset came from."""
+        i = bisect.bisect_right(self.starts, offset) - 1
+        line, col, advances = self.origins[i]
+        return line, col + (offset - self.starts[i] if advances else 0)
 
 
 def normalise(text: str) -> str:
     """Return text with typographic quotes and dashes made plain and whitespace folded to single spaces."""
     return " ".join(text.translate(TYPOGRAPHY).split())
-
-
-def _normalised(raw: _Chars) -> _Chars:
-    """Return the characters normalised as `normalise` does, keeping each one's origin."""
-    out = _Chars()
-    for ch, origin in zip(raw.chars, raw.origins):
-        if ch.isspace():
-            if out.chars and out.chars[-1] != " ":
-                out.add(" ", origin)
-            continue
-        out.add(ch.translate(TYPOGRAPHY), origin)
-    while out.chars and out.chars[-1] == " ":
-        out.chars.pop()
-        out.origins.pop()
-    return out
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
@@ -108,23 +115,44 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
 
 
 def _sentences(paragraph: _Chars, view: str = "") -> list[Sentence]:
-    norm = _normalised(paragraph)
-    text = "".join(norm.chars)
+    raw = "".join(paragraph.pieces)
+    text = normalise(raw)
+    spans = split_sentences(text)
+    if not spans:
+        return []
     result = []
-    for start, end in split_sentences(text):
-        line, col = norm.origins[start]
-        result.append(Sentence(text[start:end], line, col, view))
+    at = _skip(0).match(raw).end()  # a sentence starts at a word: the n-th word here is the n-th word of raw
+    counted = 0
+    for start, end in spans:
+        at = _skip(text.count(" ", counted, start)).match(raw, at).end()
+        counted = start
+        result.append(Sentence(text[start:end], *paragraph.origin(at), view))
     return result
 
 
+@functools.lru_cache(maxsize=256)
+def _skip(words: int) -> re.Pattern[str]:
+    """Return a pattern that matches leading whitespace and then `words` words, each with the whitespace after it."""
+    return re.compile(r"\s*" + r"(?:\S+\s+)" * words if words < 100 else r"\s*(?:\S+\s+){%d}" % words)
+
+
 def seed_sentences(text: str) -> list[Sentence]:
-    """Return a seed's sentences, each with its line (the seed has one paragraph or subheading per line)."""
+    """Return a seed's sentences, each with its line, its paragraphs read as `briefing import` reads them.
+
+    One paragraph per line or blank-line paragraphs hard-wrapped over several lines; a
+    headline first line is marked, as it becomes the title rather than article text.
+    """
     result: list[Sentence] = []
-    for lineno, line in enumerate(text.split("\n"), start=1):
+    lines = text.split("\n")
+    groups, has_headline = paragraph_lines(text)
+    for index, group in enumerate(groups):
         chars = _Chars()
-        for col, ch in enumerate(line, start=1):
-            chars.add(ch, (lineno, col))
-        result.extend(_sentences(chars))
+        for lineno in group:
+            if chars.length:
+                chars.add(" ", (lineno, 1))
+            chars.add(lines[lineno - 1], (lineno, 1), advances=True)
+        headline = has_headline and index == 0
+        result.extend(dataclasses.replace(s, headline=True) if headline else s for s in _sentences(chars))
     return result
 
 
@@ -134,8 +162,7 @@ def _inline(line: str, lineno: int, first_col: int, names: Mapping[str, str]) ->
     last = 0
 
     def keep(start: int, end: int) -> None:
-        for i in range(start, end):
-            out.add(line[i], (lineno, first_col + i))
+        out.add(line[start:end], (lineno, first_col + start), advances=True)
 
     for match in INLINE.finditer(line):
         keep(last, match.start())
@@ -171,7 +198,7 @@ def article_sentences(body: str, first_line: int, names: Mapping[str, str]) -> l
 
     def flush() -> None:
         nonlocal paragraph
-        if paragraph.chars:
+        if paragraph.length:
             result.extend(_sentences(paragraph, view))
         paragraph = _Chars()
 
@@ -207,11 +234,9 @@ def article_sentences(body: str, first_line: int, names: Mapping[str, str]) -> l
         if heading:
             flush()
             rest = re.sub(r"[ \t]+#+[ \t]*$", "", rest)
-        if paragraph.chars:
+        if paragraph.length:
             paragraph.add(" ", (lineno, 1))
-        inline = _inline(rest, lineno, len(line) - len(rest) + 1, names)
-        paragraph.chars.extend(inline.chars)
-        paragraph.origins.extend(inline.origins)
+        paragraph.extend(_inline(rest, lineno, len(line) - len(rest) + 1, names))
         if heading:
             flush()
     flush()
@@ -264,7 +289,7 @@ def compare(briefing: Briefing, body: str, seed: str, names: Mapping[str, str]) 
             where = article[i] if i < len(article) else (article[-1] if article else None)
             pos = Pos(path, where.line, 1) if where else Pos(path, briefing.body.first_line, 1)
             for j in range(j1, j2):
-                if j not in paired and seeds[j].text not in in_article:
+                if j not in paired and seeds[j].text not in in_article and not seeds[j].headline:
                     changes.append(Change("dropped", seeds[j].text, pos, seeds[j].line, seeds[j].text))
     for sentence in article:
         if sentence.view:
