@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Callable
@@ -84,9 +85,35 @@ def test_the_corrections_page_lists_every_correction_newest_first_and_paginates(
     assert 'href="../briefings/first/index.html"' in (out / "corrections/page-2.html").read_text(encoding="utf-8")
 
 
+def test_feeds_carry_the_updated_date(make_site: Callable[..., Path]) -> None:
+    out = _site(make_site)
+    atom = (out / "feed.xml").read_text(encoding="utf-8")
+    entry = atom[atom.index("<entry>") : atom.index("</entry>")]
+    assert re.search(r"<published>2025-01-0[23]T00:00:00(?:Z|[+-]\d\d:\d\d)</published>", entry)
+    assert re.search(r"<updated>2025-03-01T00:00:00(?:Z|[+-]\d\d:\d\d)</updated>", entry)
+    items = json.loads((out / "feed.json").read_text(encoding="utf-8"))["items"]
+    assert [(i["date_published"][:10], i["date_modified"][:10]) for i in items] == [("2025-01-03", "2025-03-01"), ("2025-01-02", "2025-03-01")]
+
+
 def test_the_actor_page_shows_its_stance_against_each_question(make_site: Callable[..., Path]) -> None:
     text = _text((_site(make_site) / "actors/alice/index.html").read_text(encoding="utf-8"))
     assert text.count("On the question: Will it happen? supportive Wants it") == 2
+
+
+def test_the_actor_pages_stance_over_time_is_in_date_order_with_text_labels(make_site: Callable[..., Path]) -> None:
+    late = FRONT.format(title="Late", date="2025-04-02", first="2025-04-05").replace("stance: supportive\n    position: Wants it", "stance: opposed\n    position: Turned against it")
+    root = make_site(
+        {
+            "content/briefings/a-late.md": late.replace("updated: 2025-03-01", "updated: 2025-04-06").replace("date: 2025-03-01", "date: 2025-04-06"),
+            "content/briefings/z-early.md": FRONT.format(title="Early", date="2025-01-02", first="2025-01-05"),
+        }
+    )
+    report = build(BuildConfig(root, root / "site"))
+    assert not report.failed, [str(d) for d in report.diagnostics]
+    html = (root / "site/actors/alice/index.html").read_text(encoding="utf-8")
+    table = _text(html[html.index('class="stances"') : html.index("</table>", html.index('class="stances"'))])
+    assert table.index("2 January 2025 Early") < table.index("2 April 2025 Late")
+    assert "supportive Wants it" in table and "opposed Turned against it" in table  # the label as text
 
 
 def test_the_source_line_says_the_article_is_the_source_verbatim(example_site: Path) -> None:

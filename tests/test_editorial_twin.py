@@ -137,3 +137,18 @@ def test_twins_and_schemas_are_deterministic(example_site: Path, tmp_path: Path)
     two = build(BuildConfig(example_site, tmp_path / "two"))
     pick = lambda r: {o.path: o.data for o in r.outputs if o.path.endswith(".json") and ("briefing.json" in o.path or o.path.startswith("schemas/"))}  # noqa: E731
     assert pick(one) == pick(two) and len(pick(one)) == 7
+
+
+def test_the_documented_yaml_language_server_comment_is_read_past_and_points_at_the_schema(example_site: Path) -> None:
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "editorial.md").read_text(encoding="utf-8")
+    comment = "# yaml-language-server: $schema=../../site/schemas/actor.json"
+    assert comment in docs
+    actor = example_site / "content/actors/kim-jong-un.yaml"
+    actor.write_text(f"{comment}\n{actor.read_text(encoding='utf-8')}", encoding="utf-8")
+    out = _built(example_site)
+    report = build(BuildConfig(example_site, out, write=False))
+    assert not report.diagnostics, [str(d) for d in report.diagnostics]
+    # The path is taken from the YAML file's folder, as the language server does.
+    target = (actor.parent / comment.split("$schema=", 1)[1]).resolve()
+    assert target == (out / "schemas/actor.json").resolve() and target.is_file()
+    _validator(out, "actor.json").validate(_as_json(yaml.safe_load(actor.read_text(encoding="utf-8"))))
