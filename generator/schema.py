@@ -240,7 +240,8 @@ class Reader:
         try:
             if not self._shallow(text):
                 return None
-            return yaml.compose(text, Loader=Loader)
+            node = yaml.compose(text, Loader=Loader)
+            return node if node is None or self._bounded(node) else None
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = (mark.line + 1 + self.line_offset) if mark else 1 + self.line_offset
@@ -265,6 +266,39 @@ class Reader:
                     return False
             elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
                 depth -= 1
+        return True
+
+    def _bounded(self, root: yaml.Node) -> bool:
+        """Check how many values the node tree expands to with its aliases followed; report the first value too big, or a cycle.
+
+        Aliases share nodes, so nine aliases of nine aliases are a small tree that expands
+        to millions of values: sizes are summed per shared node once (a walk without
+        recursion), before any field is read.
+        """
+        sizes: dict[int, int] = {}
+        open_: set[int] = set()  # nodes whose children are being summed: the path from the root
+        shared = False
+        stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+        while stack:
+            node, summed = stack.pop()
+            key = id(node)
+            children = [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else node.value if isinstance(node, yaml.SequenceNode) else []
+            if summed:
+                open_.discard(key)
+                sizes[key] = size = 1 + sum(sizes[id(child)] for child in children)
+                if size > MAX_NODES:
+                    what = "expands to more than {} values (too many aliases?)" if shared else "has more than {} values"
+                    self.diagnostics.error(self.pos(node), "YAML document " + what.format(MAX_NODES))
+                    return False
+            elif key in sizes:
+                shared = True
+            elif key in open_:
+                self.diagnostics.error(self.pos(node), "YAML value contains itself through an alias")
+                return False
+            else:
+                open_.add(key)
+                stack.append((node, True))
+                stack.extend((child, False) for child in reversed(children))
         return True
 
     def fail(self, node: yaml.Node, message: str) -> Invalid:

@@ -37,7 +37,7 @@ def validate(site: Site, diagnostics: Diagnostics, seeds: tuple[str, ...] = (), 
             if mention.id not in known:
                 _unknown(diagnostics, mention.pos, mention.id, "actor or expert", site, known)
         for view in briefing.body.views:
-            if view.expert not in site.experts:
+            if view.expert not in site.experts and ID_PATTERN.match(view.expert):  # an invalid id was reported by the scanner
                 _unknown(diagnostics, view.pos, view.expert, "expert", site, known)
         source = briefing.source
         if source and source.seed and source.seed not in seeds:

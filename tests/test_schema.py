@@ -75,23 +75,26 @@ def test_a_document_that_is_not_a_mapping() -> None:
     assert problems == ["f.yaml:1:1: error: expected a mapping of keys to values, got a list"]
 
 
-def test_nested_aliases_do_not_expand_beyond_the_schema() -> None:
-    # The reader walks only as deep as the fields go, so a billion-laughs document costs
-    # one error per item, not an expansion.
+def test_nested_aliases_are_refused_before_any_field_is_read() -> None:
+    # A billion-laughs document is a small node tree; its expansion is counted per shared
+    # node, and the first value that expands too far is the one error (no flood of
+    # unknown keys from the anchors' own lines).
     bomb = "z: &a [x, x, x, x, x, x, x, x, x, x]\n"
     for n in range(1, 7):
         prev, cur = chr(ord("a") + n - 1), chr(ord("a") + n)
         bomb += f"{cur * 2}: &{cur} [" + ", ".join([f"*{prev}"] * 10) + "]\n"
-    _, problems = read("name: X\nkind: person\n" + bomb + "aliases: *g\n")
-    # seven unknown keys; the ten items of *g are one node (the anchored list), reported once
-    assert "f.yaml:8:5: error: aliases: expected text, got a list" in problems
-    assert len(problems) == 8
+    values, problems = read("name: X\nkind: person\n" + bomb + "aliases: *g\n")
+    assert values is None
+    assert problems == [f"f.yaml:7:5: error: YAML document expands to more than {schema.MAX_NODES} values (too many aliases?)"]  # ee: 111,111 values
 
 
 def test_too_many_values_are_stopped_with_one_error() -> None:
     many = ", ".join(["*n"] * (schema.MAX_NODES + 10))
     _, problems = read(f"name: X\nkind: person\naliases: [&n Kim, {many}]\n")
-    assert problems == [f"f.yaml:3:11: error: document expands to more than {schema.MAX_NODES} values (too many aliases?)"]
+    assert problems == [f"f.yaml:3:10: error: YAML document expands to more than {schema.MAX_NODES} values (too many aliases?)"]
+    under = ", ".join(["*n"] * (schema.MAX_NODES - 10))  # the whole document: 49,998 values
+    values, problems = read(f"name: X\nkind: person\naliases: [&n Kim, {under}]\n")
+    assert problems == [] and values is not None and len(values["aliases"].value) == schema.MAX_NODES - 9
 
 
 def test_empty_document() -> None:
