@@ -61,6 +61,15 @@ def _files(folder: Path, root: Path, suffixes: tuple[str, ...], diagnostics: Dia
     real_root = root.resolve()
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in dirnames:
+            link = Path(dirpath, name)
+            if not link.is_symlink():
+                continue
+            shown = Pos(link.relative_to(root).as_posix())
+            if not link.resolve().is_relative_to(real_root):  # os.walk does not enter it; say so rather than skip it
+                diagnostics.error(shown, "symbolic link points outside the site project; refused")
+            else:
+                diagnostics.warning(shown, "symbolic link to a folder is not followed; link the files instead")
         for name in sorted(filenames):
             if name.startswith(".") or not name.endswith(suffixes):
                 continue
