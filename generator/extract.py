@@ -157,6 +157,10 @@ NOT_NAMES = frozenset(
     + MONTHS
     + "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
 )
+PLACE_WORDS = frozenset(
+    "Sea Ocean River Island Islands Strait Peninsula Tower Square Day Hall House Street Road Mountain Mountains Lake Bay "
+    "Gulf Coast Valley Province City Park Airport Station Palace Gate Bridge War Summit Games Olympics".split()
+)
 PLACE_PREPOSITIONS = re.compile(
     r"(?:\b(?:in|to|from|at|into|near|via|toward|towards|outside|inside|across|around|visit|visited|visits|"
     r"visiting|departed|left|leaves|leaving|reach|reached|reaching|arrive|arrived|arrives|arriving|of)\s+)$"
@@ -474,6 +478,10 @@ class _Finder:
             self._fixed_names(index, paragraph.text)
             self._attributed_people(index, paragraph.text)
             self._organisations(index, paragraph.text)
+        article = "\n".join(p.text for p in self.paragraphs)
+        for index, paragraph in enumerate(self.paragraphs):
+            if not paragraph.heading:
+                self._recurring_names(index, paragraph.text, article)
         for index, paragraph in enumerate(self.paragraphs):
             self._short_forms(index, paragraph.text)
 
@@ -568,6 +576,23 @@ class _Finder:
                     continue
                 at = match.start("name") + match.group("name").index(name)
                 self._person(index, text, name, at, at, None, "")
+
+    def _recurring_names(self, index: int, text: str, article: str) -> None:
+        """Find untitled full names that the article later calls by family name ("Vladimir Putin" ... "Putin")."""
+        for match in re.finditer(rf"(?<![\w’'.-]){NAME_RUN}(?![\w-])", text):
+            name = _clean_run(match.group(0))
+            words = name.split()
+            if not 2 <= len(words) <= 3 or any(w in PLACE_WORDS for w in words):
+                continue
+            at = match.start() + match.group(0).index(name)
+            if self.taken(index, at, at + len(name)) or name in self.entities:
+                continue
+            family = family_name(name)
+            # The family name alone somewhere else, not as part of this full name.
+            alone = len(re.findall(rf"(?<![\w’'-]){re.escape(family)}(?![\w-])", article)) - article.count(name)
+            if alone < 1:
+                continue
+            self._person(index, text, name, at, at, None, "")
 
     def _organisations(self, index: int, text: str) -> None:
         word = r"[A-Z][\w’'-]*"

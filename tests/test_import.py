@@ -303,6 +303,18 @@ def test_summary_and_key_points_are_sentences_that_stand_alone() -> None:
     assert found.summary[0].startswith("North Korean leader Kim Jong Un is expected to visit Beijing")
 
 
+def test_untitled_full_names_are_people_when_the_article_uses_their_family_name() -> None:
+    text = (
+        "Kim Jong Un left Pyongyang on Monday. Vladimir Putin met him at Tiananmen Tower on Victory Day.\n"
+        "President Putin praised the visit. Kim thanked him, and Pyongyang condemned the drills.\n"
+    )
+    found = extract(text, dt.date(2025, 9, 1))
+    assert {e.name: e.kind for e in found.entities} == {"Kim Jong Un": "person", "North Korea": "state", "Vladimir Putin": "person"}
+    assert "Putin" in next(e for e in found.entities if e.name == "Vladimir Putin").forms
+    alone = extract("Maria Santos visited the port. The Harbour Office reopened.\n", dt.date(2025, 9, 1))
+    assert not [e for e in alone.entities if e.kind == "person"]  # no title, no attribution, no second reference
+
+
 def test_yaml_scalars_read_back_as_the_same_text() -> None:
     for text in ["no", "Yes", "2025", "000_98b.txt", "a: b", "say #1", "- dash", '"quoted"', "plain text, with commas", "O'Brien"]:
         assert yaml.safe_load(f"k: {scalar(text)}")["k"] == text
