@@ -697,7 +697,7 @@ class _Finder:
             entity.expert_title = " ".join(parts)
             if department:
                 entity.expert_title = f"{entity.expert_title}, {department}" if entity.expert_title else department
-            entity.attributes_from = text[max(0, at - 60) : at + (match.end() if not dept else match.end("a") + dept.end())].strip()
+            entity.attributes_from = _words_around(text, at - 60, at + (match.end() if not dept else match.end("a") + dept.end()))
         # "Lee Min-jun, a senior fellow at the Sejong Institute"
         app = re.match(rf",\s+(?P<article>(?:a|an|the)\s+)?(?P<role>(?:[a-z-]+\s+){{0,3}}(?:{'|'.join(EXPERT_ROLES)})(?:\s+(?:of|in|for|on)\s+[\w\s-]+?)?)\s+(?:at|of|with|from)\s+(?:the\s+)?(?P<org>{org})", rest)
         if app and not app.group("article") and not any(w in ACADEMIC_HEADS for w in app.group("org").split()):
@@ -707,11 +707,20 @@ class _Finder:
             entity.expert_title = role[0].upper() + role[1:]
             entity.affiliation = _strip_the(app.group("org"))
             entity.expert_cue = True
-            entity.attributes_from = text[max(0, at - 40) : at + app.end()].strip()
+            entity.attributes_from = _words_around(text, at - 40, at + app.end())
         if title in ACADEMIC_TITLES:
             entity.expert_cue = True
             if not entity.expert_title and title not in COURTESY:
                 entity.expert_title = title
+
+
+def _words_around(text: str, start: int, end: int) -> str:
+    """Return text[start:end] widened or narrowed to whole words, without a dangling quotation mark."""
+    start = max(0, start)
+    if start > 0 and not text[start - 1].isspace():
+        space = text.find(" ", start)
+        start = space + 1 if 0 <= space < end else start
+    return text[start:end].strip().lstrip("\"“”,")
 
 
 def _strip_the(text: str) -> str:
@@ -896,6 +905,8 @@ def find_dates(text: str, article: dt.date | None, anchor_year: int | None) -> t
             # "the third of their kind since May 2024" counts from a date: no event (it still sets the year)
             since = bool(re.search(r"\b(?:first|second|third|fourth|fifth|\w+est|most|only)\b[^,;]*\bsince\s+$", text[:start]))
             lead = re.search(r"\b(?:in|In|on|On|since|Since|from|From|of)\s+(?:the\s+(?:morning|afternoon|evening|night|end)\s+of\s+)?$", text[:start])
+            if lead is None and kind == "month":
+                lead = re.search(r"\b(?:planned|scheduled|set|due)\s+for\s+$", text[:start])  # "the summit planned for November"
             date: PartialDate | None = None
             guess = ""
             anchor = False

@@ -284,6 +284,8 @@ def test_dates_since_future_months_spans_and_named_strikes() -> None:
     assert [m.date.iso for m in found] == ["2025-11"]
     found, _, _ = find_dates("It was meant to warn Washington before the trade talks planned for November.", article, anchor)
     assert [m.date.iso for m in found] == ["2025-11"]
+    events = extract("Beijing wanted calm relations with Seoul ahead of the summit planned for November.\n", article).events
+    assert [(e.date.iso, e.text) for e in events] == [("2025-11", "Beijing wanted calm relations with Seoul ahead of the summit")]
     found, _, _ = find_dates("The exercises were the third of their kind since May 2024.", article, None)
     assert [(m.date.iso, m.event, m.anchor) for m in found] == [("2024-05", False, True)]
     found, _, _ = find_dates("The hotline has been silent since April 2023.", article, None)
