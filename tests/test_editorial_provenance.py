@@ -69,6 +69,30 @@ def test_seed_sentences_carry_their_line() -> None:
     assert (5, "A Subheading Here") in lines
 
 
+def test_a_hard_wrapped_seed_with_a_headline_reads_as_import_reads_it() -> None:
+    seed = (
+        "A headline without a full stop\n\n"
+        "The first paragraph is wrapped at the edge of the page, as many\n"
+        "agencies send their copy. It has a second sentence.\n\n"
+        "Another paragraph.\n"
+    )
+    found = [(s.line, s.col, s.text, s.headline) for s in seed_sentences(seed)]
+    assert found == [
+        (1, 1, "A headline without a full stop", True),
+        (3, 1, "The first paragraph is wrapped at the edge of the page, as many agencies send their copy.", False),
+        (4, 27, "It has a second sentence.", False),
+        (6, 1, "Another paragraph.", False),
+    ]
+
+
+def test_a_full_article_need_not_repeat_the_seeds_headline(make_site: Callable[..., Path]) -> None:
+    root = make_site({"seeds/one.txt": "Headline here\n\nOnly one sentence.\n", "content/briefings/first.md": FRONT.format(article="full", extra="") + "Only one sentence.\n"})
+    assert _warnings(root) == []
+    root = make_site({"seeds/one.txt": "Headline here\n\nOnly one sentence.\n", "content/briefings/first.md": FRONT.format(article="full", extra="") + "Other words.\n"}, name="changed")
+    warnings = _warnings(root)  # the added sentence and the dropped one; never the headline
+    assert len(warnings) == 2 and "line 3 is missing" in warnings[1] and not any("Headline" in w for w in warnings)
+
+
 def test_article_sentences_resolve_mentions_and_keep_line_and_column() -> None:
     body = "Intro.\n\n::: summary\nNot article text.\n:::\n\n::: view bob\nSo [[bob]] said *this*. And [that](https://x.org) too.\n:::\n"
     found = article_sentences(body, 10, {"bob": "Bob Scholar"})
