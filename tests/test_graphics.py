@@ -169,8 +169,34 @@ def test_year_timeline_has_a_lane_per_briefing_and_links_events_to_them(tmp_path
     links = [a for a in root.iter("{http://www.w3.org/2000/svg}a") if a.get("href", "").endswith("#timeline")]
     assert len(links) == len(items)
     assert {a.get("href") for a in links} == {f"../../{i.briefing.url}#timeline" for i in items}
-    assert all(a.get("tabindex") == "-1" for a in root.iter("{http://www.w3.org/2000/svg}a"))  # the list after it has the same links
+    assert_keyboard_reachable_group(root)
     assert_no_overlap(root)
+
+
+def assert_keyboard_reachable_group(root: ET.Element) -> None:
+    """Assert a drawing with links is a named group (an image may hold nothing focusable) whose links are tabbable and named."""
+    links = list(root.iter("{http://www.w3.org/2000/svg}a"))
+    assert links and root.get("role") == "group" and root.get("aria-labelledby") == root.find("svg:title", NS).get("id")  # type: ignore[union-attr]
+    for a in links:
+        assert a.get("tabindex") is None, "a link in a graphic must be in the tab order"
+        assert a.get("aria-label") and a.get("aria-label") == a.findtext("svg:title", namespaces=NS)
+    decoration = [g for g in root.iter() if g.get("aria-hidden") == "true"]
+    assert decoration, "rulers, grid lines and edges are hidden from screen readers: the list after the graphic says it in words"
+    assert not any(list(d.iter("{http://www.w3.org/2000/svg}a")) for d in decoration), "a hidden part must not hold a link"
+
+
+def test_every_stretch_of_a_broken_ruler_is_named() -> None:
+    """A short stretch after a break is padded wide; its date label moves left within its bar rather than vanish (found in the example site)."""
+    for dates in (("2023-09", "2023-11", "2025-09-01", "2025-09-02", "2025-09-03"), ("2001-01-05", "2001-02-10", "2019-06-30"), ("1990", "2020-12-31")):
+        root = parse_svg(graphics.briefing_timeline(events(*dates)))
+        bars = root.findall(".//svg:rect[@class='ruler']", NS)
+        assert len(bars) >= 2, dates
+        labels = [(float(t.get("x", 0)), graphics.text_width(t.text or "", graphics.TICK_SIZE)) for t in root.findall(".//svg:text[@class='tick-label']", NS)]
+        for bar in bars:
+            left, right = float(bar.get("x", 0)), float(bar.get("x", 0)) + float(bar.get("width", 0))
+            assert any(left <= x and x + w <= right for x, w in labels), f"a stretch of {dates} has no date on the ruler"
+        assert root.get("role") == "img" and not list(root.iter("{http://www.w3.org/2000/svg}a"))
+        assert_no_overlap(root)
 
 
 # -- the actor map --------------------------------------------------------------------------------
@@ -205,6 +231,7 @@ def test_map_of_60_actors_is_deterministic_and_its_nodes_and_labels_do_not_overl
     assert_no_overlap(root)
     links = [a.get("href") for a in root.iter("{http://www.w3.org/2000/svg}a")]
     assert len(links) == 60 + len(graph.experts) and all(h and h.endswith("/index.html") for h in links)
+    assert_keyboard_reachable_group(root)
 
 
 def test_experts_stand_apart_in_a_column_to_the_right(example_site: Path) -> None:
