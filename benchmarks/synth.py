@@ -46,7 +46,8 @@ def _expert_name(n: int) -> str:
 def synthesize(root: Path, n: int, seed: int = 1) -> Path:
     """Write a site project of n briefings at root: N/20 actors, N/50 experts, ~800-word briefings; return root.
 
-    Each briefing mentions 5 actors, gives 2 expert views, lists 5 timeline events and 4 tags.
+    Each briefing mentions 5 actors, gives 2 expert views, lists 5 timeline events and 4 tags;
+    its seed is the same article as plain text, so provenance finds it verbatim.
     The same (n, seed) always writes the same bytes.
     """
     rng = random.Random(seed)
@@ -106,21 +107,27 @@ def synthesize(root: Path, n: int, seed: int = 1) -> Path:
             "---",
             "",
         ]
-        paragraphs = []
+        paragraphs, article = [], []  # the annotated body, and the seed: the same article as plain text
         budget = WORDS_PER_BRIEFING
         for k in range(8):
             text = _paragraph(rng, 80)
             if k < 5:
+                article.append(f"{_actor_name(actors.index(cast[k]))} {text}")
                 text = f"[[{cast[k]}]] {text}"
+            else:
+                article.append(text)
             paragraphs.append(text)
             budget -= 80
         for e in voices:
-            paragraphs.append(f"::: view {e}\n{_paragraph(rng, 70)}\n:::")
+            passage = _paragraph(rng, 70)
+            paragraphs.append(f"::: view {e}\n{passage}\n:::")
+            article.append(passage)
         paragraphs.append(_paragraph(rng, max(budget - 140, 20)))
+        article.append(paragraphs[-1])
         folder = content / "briefings" / f"{year:04d}"
         folder.mkdir(exist_ok=True)
         (folder / f"{slug}.md").write_text("\n".join(front) + "\n\n".join(paragraphs) + "\n", "utf-8")
-        (root / "seeds" / f"{slug}.txt").write_text(_paragraph(rng, 30) + "\n", "utf-8")
+        (root / "seeds" / f"{slug}.txt").write_text("\n\n".join(article) + "\n", "utf-8")
     return root
 
 
