@@ -21,6 +21,8 @@ BLOCKS = ("view", "summary", "key-points")
 WORD = re.compile(r"\w+(?:[’'-]\w+)*")
 
 
+ENTITY = re.compile(r"&#?\w+;")
+
 def strip_mentions(text: str) -> str:
     """Return text with `[[id|text]]` replaced by its text and `[[id]]` by the id."""
     return MENTION.sub(lambda m: m.group(2) if m.group(2) is not None else m.group(1), text)
@@ -219,6 +221,6 @@ def rewrite_body(
 def _escape_outside_code(text: str, masked: str) -> str:
     """Escape '<' and entity-like '&' where the text is not inside a code span."""
     return "".join(
-        ("&lt;" if ch == "<" else "&amp;" if ch == "&" and re.match(r"&#?\w+;", text[i:]) else ch) if masked[i] != " " or ch == " " else ch
+        ("&lt;" if ch == "<" else "&amp;" if ch == "&" and ENTITY.match(text, i) else ch) if masked[i] != " " or ch == " " else ch
         for i, ch in enumerate(text)
     )

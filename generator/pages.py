@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import sys
 import traceback
@@ -40,8 +41,22 @@ def relative(target: str, page: str) -> str:
     if target.startswith(("http://", "https://", "mailto:", "#")):
         return target
     path, _, fragment = target.partition("#")
-    rel = posixpath.relpath(path or "index.html", posixpath.dirname(page) or ".")
+    rel = _relative_path(path or "index.html", page.rpartition("/")[0])
     return rel + (f"#{fragment}" if fragment else "")
+
+
+@functools.lru_cache(maxsize=65536)
+def _relative_path(path: str, folder: str) -> str:
+    """Return the path from folder to path (both from the site's root), as posixpath.relpath would, without its normalising."""
+    if path.startswith("/") or path.endswith("/") or "//" in path or "." in path.split("/") or ".." in path.split("/"):
+        return posixpath.relpath(path, folder or ".")
+    if not folder:
+        return path
+    up, down = folder.split("/"), path.split("/")
+    same = 0
+    while same < len(up) and same < len(down) and up[same] == down[same]:
+        same += 1
+    return "/".join([".."] * (len(up) - same) + down[same:]) or "."
 
 
 def paginate(items: tuple[Any, ...], per_page: int, folder: str) -> list[tuple[str, tuple[Any, ...], dict[str, Any]]]:
