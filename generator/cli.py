@@ -7,12 +7,18 @@ import datetime as dt
 import logging
 import sys
 import threading
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .diagnostics import Diagnostics, format_json, format_text
-from .pipeline import BuildConfig, BuildReport, build
+from .config import BuildConfig
 from .scaffold import create_site
+
+if TYPE_CHECKING:
+    from .pipeline import BuildReport
+    from .write import WriteReport
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -108,6 +114,8 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from .pipeline import build
+
     report = build(BuildConfig(args.source, args.source / "site", drafts=True, strict=args.strict, lint=args.lint, write=False))
     if args.format == "json":
         sys.stdout.write(format_json(report.diagnostics))
@@ -121,22 +129,37 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from .cache import fingerprint, lookup
+    from .write import WriteReport, foreign_files
+
+    started = time.perf_counter()
     output = args.output if args.output is not None else args.source / "site"
-    report = build(BuildConfig(args.source, output, drafts=args.drafts, strict=args.strict, base_url=args.base_url))
+    config = BuildConfig(args.source, output, drafts=args.drafts, strict=args.strict, base_url=args.base_url)
+    sources_print = fingerprint(config)
+    same = lookup(config.source, config.output, sources_print)
+    if same is not None:  # nothing it read has changed and its output stands: say what the last build said
+        sys.stderr.write(format_text(list(same.diagnostics)))
+        kept = tuple(foreign_files(output, set(same.files)))
+        _built(same.briefings, WriteReport(0, len(same.files), 0, kept), time.perf_counter() - started, output, " (no source changed since the last build)")
+        return 0
+
+    from .pipeline import build
+
+    report = build(config, sources_print=sources_print)
     _print_diagnostics(report)
     if report.failed:
         why = "warnings with --strict" if not report.errors else f"{len(report.errors)} error(s)"
         print(f"build failed: {why}; nothing was written to {output}", file=sys.stderr)
         return 1
-    w = report.written
-    assert w is not None
-    print(
-        f"built {report.briefings} briefing(s): {w.written} file(s) written, {w.unchanged} unchanged, "
-        f"{w.deleted} deleted in {report.seconds:.2f} s -> {output}"
-    )
+    assert report.written is not None
+    _built(report.briefings, report.written, report.seconds, output)
+    return 0
+
+
+def _built(briefings: int, w: WriteReport, seconds: float, output: Path, note: str = "") -> None:
+    print(f"built {briefings} briefing(s): {w.written} file(s) written, {w.unchanged} unchanged, {w.deleted} deleted in {seconds:.2f} s -> {output}{note}")
     if w.kept:
         print(f"left alone {len(w.kept)} file(s) in {output} that briefing did not write (e.g. {w.kept[0]})", file=sys.stderr)
-    return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -152,7 +175,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             _print_diagnostics(r)
         what = ", ".join(rebuild.sources[:3]) + (f" and {len(rebuild.sources) - 3} more" if len(rebuild.sources) > 3 else "")
         why = f"{what} changed: " if what else ""
-        print(f"build {rebuild.number}: {why}{len(rebuild.changed)} file(s) rewritten, {len(r.rendered)} page(s) rendered in {rebuild.milliseconds:.0f} ms", flush=True)
+        timing = f" ({rebuild.settled:.0f} ms for the edits to settle; {rebuild.told} open page(s) told {rebuild.telling:.1f} ms after)" if what else ""
+        print(f"build {rebuild.number}: {why}{len(rebuild.changed)} file(s) rewritten, {len(r.rendered)} page(s) rendered in {rebuild.milliseconds:.0f} ms{timing}", flush=True)
 
     config = ServeConfig(
         args.source,

@@ -12,7 +12,9 @@ import jinja2
 
 from .article import ArticleHTML, ArticleRenderer, Registry, registry_for
 from .assets import asset_names, asset_outputs
-from .budget import DOCUMENT_SECONDS, Overrun, map_bounded
+from .budget import Overrun, map_bounded
+from .cache import fingerprint, forget, save
+from .config import BuildConfig
 from .diagnostics import Diagnostic, Diagnostics
 from .emit import emit_markdown, plan_markdown
 from .feeds import missing_base_url, render_feeds
@@ -31,19 +33,6 @@ from .validate import shared_aliases, validate
 from .write import WriteReport, check_output, check_outputs, write_site
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class BuildConfig:
-    source: Path
-    output: Path
-    drafts: bool = False
-    strict: bool = False
-    lint: bool = False
-    base_url: str | None = None
-    write: bool = True  # False: check only
-    document_seconds: float | None = DOCUMENT_SECONDS  # time budget to render one article (budget.py); None: unbounded
-    hash_assets: bool = True  # content-hashed asset names; serve keeps stable ones so its stylesheet swap works
 
 
 @dataclass(frozen=True)
@@ -85,17 +74,23 @@ class BuildReport:
         return [d for d in self.diagnostics if d.severity == "warning"]
 
 
-def build(config: BuildConfig, previous: BuildState | None = None) -> BuildReport:
+def build(config: BuildConfig, previous: BuildState | None = None, sources_print: str | None = None) -> BuildReport:
     """Build the site the config describes; write nothing unless every stage succeeded.
 
     Given the state of the previous build, parse only the files that changed and render
     only the pages whose recorded dependencies meet what changed; the other outputs are
     the previous build's. The result is the same as a full build of the same sources.
+    A build that writes records what it read (cache.py), so that the `build` command
+    can skip the next one if nothing changed; sources_print is that fingerprint if the
+    caller has taken it already.
     """
     started = time.perf_counter()
     diagnostics = Diagnostics()
     if config.write:
         check_output(config.output, config.source, diagnostics)
+        if not diagnostics.errors:
+            sources_print = sources_print or fingerprint(config)
+            forget(config.source, config.output)  # until this build has written, the last record no longer holds
     parsed: ParseCache = previous.parsed if previous is not None else ParseCache()
     raw = load_sources(config.source, diagnostics)
     site = parse(raw, diagnostics, parsed)
@@ -149,6 +144,8 @@ def build(config: BuildConfig, previous: BuildState | None = None) -> BuildRepor
     written = write_site(outputs, config.output, diagnostics) if config.write else None
     if config.write and written is None:
         return failed()
+    if config.write and sources_print is not None:
+        save(config.source, config.output, sources_print, len(linked.entries), diagnostics.sorted(), [o.path for o in outputs])
     state = BuildState(config, site.config, theme, assets, linked, registry, articles, templates, (html_env, md_env), references, {o.path: o for o in outputs}, parsed)
     return BuildReport(
         diagnostics.sorted(),

@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import shutil
+import stat
 import tempfile
 import time
 import unicodedata
@@ -266,7 +267,7 @@ def write_site(outputs: list[Output], output: Path, diagnostics: Diagnostics | N
 def _write_locked(outputs: list[Output], output: Path, diagnostics: Diagnostics) -> WriteReport | None:
     old = read_manifest(output) or {}
     new = {o.path: digest(o.data) for o in outputs}
-    changed = sorted((o for o in outputs if old.get(o.path) != new[o.path] or not _is_plain_file(output / o.path)), key=lambda o: o.path)
+    changed = sorted((o for o in outputs if old.get(o.path) != new[o.path] or not _stands(output / o.path, len(o.data))), key=lambda o: o.path)
     problems, dirs = _preflight(output, [o.path for o in changed], old)
     for message in problems:
         diagnostics.error(Pos(str(output)), message)
@@ -285,12 +286,21 @@ def _write_locked(outputs: list[Output], output: Path, diagnostics: Diagnostics)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     _prune(output, deletes)
-    kept = sorted(set(_foreign(output, set(new))) | set(kept_stale))
+    kept = sorted(set(foreign_files(output, set(new))) | set(kept_stale))
     return WriteReport(len(changed), len(outputs) - len(changed), len(deletes), tuple(kept))
 
 
 def _is_plain_file(path: Path) -> bool:
     return not path.is_symlink() and path.is_file()
+
+
+def _stands(path: Path, size: int) -> bool:
+    """Return whether a file the manifest says holds the new bytes still looks so: a plain file of their size (an edited copy is written again)."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode) and st.st_size == size
 
 
 def _preflight(output: Path, paths: list[str], old: dict[str, str]) -> tuple[list[str], list[str]]:
@@ -480,7 +490,7 @@ def _prune(output: Path, deleted: list[str]) -> None:
             parent = parent.parent
 
 
-def _foreign(output: Path, ours: set[str]) -> list[str]:
+def foreign_files(output: Path, ours: set[str]) -> list[str]:
     """Return the files in the output the generator did not write, hidden and host files aside, without following links."""
     found: list[str] = []
     for dirpath, dirnames, filenames in os.walk(output, followlinks=False):
