@@ -93,8 +93,10 @@ def news_article(entry: Entry, config: SiteConfig, zone: dt.tzinfo, url: str | N
     if entry.experts:
         data["mentions"] = [_reference(s.expert.name, "Person", site_url(config, s.expert.url)) for s in entry.experts]
     source = b.source
-    if source and (source.outlet or source.url or source.author):
+    if source and (source.outlet or source.url or source.author or source.seed):
         citation: dict[str, Any] = {"@type": "NewsArticle"}
+        if source.seed:
+            citation["identifier"] = source.seed  # the article as received: the page names it the same way
         if source.outlet:
             citation["publisher"] = {"@type": "Organization", "name": source.outlet}
             citation["name"] = source.outlet

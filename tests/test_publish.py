@@ -146,6 +146,45 @@ def test_head_metadata_of_a_briefing_page(example: Path) -> None:
     assert data["description"].startswith("Kim Jong Un is travelling")
 
 
+def test_every_page_has_title_description_canonical_open_graph_and_twitter_card(example: Path) -> None:
+    pages = sorted(example.rglob("*.html"))
+    assert len(pages) > 25
+    for path in pages:
+        rel = path.relative_to(example).as_posix()
+        head = path.read_text("utf-8").split("</head>")[0]
+        title = re.findall(r"<title>([^<]+)</title>", head)
+        assert len(title) == 1 and title[0].strip(), rel
+        described = re.search(r'<meta name="description" content="([^"]+)"', head)
+        assert described and len(described.group(1).split()) >= 3, rel
+        for name in ('property="og:title"', 'property="og:description"', 'property="og:type"', 'name="twitter:card"', 'name="twitter:title"'):
+            assert head.count(name) == 1, f"{rel}: {name}"
+        if rel == "404.html":  # served at every missing address: it names no address as its own
+            assert 'rel="canonical"' not in head and 'property="og:url"' not in head
+            continue
+        canonical = re.search(r'<link rel="canonical" href="([^"]+)">', head)
+        assert canonical and local_file(example, canonical.group(1)) == path, rel
+        assert f'<meta property="og:url" content="{canonical.group(1)}">' in head, rel
+
+
+def test_news_article_cites_its_source(example: Path, make_site: Callable[..., Path], tmp_path: Path) -> None:
+    def citation(page: Path) -> dict:
+        return json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', page.read_text("utf-8"), re.S).group(1))["citation"]
+
+    seed_only = citation(example / "briefings" / "kim-jong-un-beijing-victory-day" / "index.html")
+    assert seed_only == {"@type": "NewsArticle", "identifier": "000_98b5563f73ea4a52.txt"}  # the example names its seed only
+    front = "---\ntitle: T\ndate: 2025-01-02\nsummary: Short.\nsource:\n  outlet: Wire & Co\n  url: https://news.example/a?b=1\n  author: A. Writer\n  published: 2025-01-01\n---\n\nBody.\n"
+    out = tmp_path / "out"
+    built(make_site({"content/briefings/first.md": front}), out)
+    assert citation(out / "briefings" / "first" / "index.html") == {
+        "@type": "NewsArticle",
+        "publisher": {"@type": "Organization", "name": "Wire & Co"},
+        "name": "Wire & Co",
+        "url": "https://news.example/a?b=1",
+        "author": {"@type": "Person", "name": "A. Writer"},
+        "datePublished": "2025-01-01",
+    }
+
+
 def test_actor_and_expert_pages_carry_person_or_organization(example: Path) -> None:
     def jsonld(rel: str) -> dict:
         text = (example / rel).read_text("utf-8")
