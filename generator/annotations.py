@@ -209,17 +209,49 @@ def rewrite_body(
         last = 0
         for match in list(MENTION.finditer(masked)) + [None]:
             end = match.start() if match else len(line)
-            pieces.append(_escape_outside_code(line[last:end], masked[last:end]))
+            pieces.append(_escape_outside_code(*_defuse_links(line[last:end], masked[last:end])))
             if match:
-                pieces.append(mention(match.group(1).strip(), (match.group(2) or "").strip()))
+                label = (match.group(2) or "").strip()
+                pieces.append(mention(match.group(1).strip(), _escape_outside_code(*_defuse_links(label, label))))
                 last = match.end()
         rewritten = "".join(pieces)
         out.append((("> " + rewritten) if rewritten else ">") if quoting else rewritten)
     return "\n".join(out).strip("\n") + "\n"
 
 
+LINK_DESTINATION = re.compile(r"\]\(\s*<?\s*([^\s)>\"']*)")  # `](dest` of an inline link or image
+LINK_REFERENCE = re.compile(r"^ {0,3}(\[)[^\]\n]*\]:\s*<?\s*([^\s>]*)", re.M)  # `[label]: dest` of a reference definition
+SAFE_SCHEMES = ("http", "https", "mailto")
+
+
+def _unsafe_destination(destination: str) -> bool:
+    """Return whether a Markdown link destination names a scheme other than http, https or mailto (javascript:, data: ...)."""
+    scheme = re.match(r"([A-Za-z][A-Za-z0-9+.-]*):", destination.replace("\\", ""))  # Markdown drops the backslash of `javascript\:`
+    return scheme is not None and scheme.group(1).lower() not in SAFE_SCHEMES
+
+
+def defuse_links(text: str) -> str:
+    """Return Markdown text whose links and images to javascript:, data: or other unsafe schemes stay text.
+
+    A backslash before the link's `(` (or its definition's `[`) stops every Markdown
+    renderer from making it a link; the reader sees the text as it was written.
+    """
+    return _defuse_links(text, text)[0]
+
+
+def _defuse_links(text: str, masked: str) -> tuple[str, str]:
+    """Return text and masked with a backslash put before each unsafe link; code spans (blank in masked) are left alone."""
+    at = {m.start() + 1 for m in LINK_DESTINATION.finditer(masked) if _unsafe_destination(m.group(1))}
+    at |= {m.start(1) for m in LINK_REFERENCE.finditer(masked) if _unsafe_destination(m.group(2))}
+    for i in sorted(at, reverse=True):
+        text, masked = text[:i] + "\\" + text[i:], masked[:i] + "\\" + masked[i:]
+    return text, masked
+
+
 def _escape_outside_code(text: str, masked: str) -> str:
     """Escape '<' and entity-like '&' where the text is not inside a code span."""
+    if "<" not in text and "&" not in text:
+        return text
     return "".join(
         ("&lt;" if ch == "<" else "&amp;" if ch == "&" and ENTITY.match(text, i) else ch) if masked[i] != " " or ch == " " else ch
         for i, ch in enumerate(text)

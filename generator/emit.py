@@ -11,7 +11,7 @@ from .annotations import rewrite_body
 from .diagnostics import Diagnostics
 from .link import Entry, LinkedSite
 from .pages import Output, Page, base_context, relative, render
-from .theme import Theme, referenced_templates
+from .theme import Theme, markdown_escape, referenced_templates
 
 
 def markdown_article(entry: Entry, linked: LinkedSite, text: str | None = None) -> str:
@@ -21,7 +21,7 @@ def markdown_article(entry: Entry, linked: LinkedSite, text: str | None = None) 
 
     def name(ident: str) -> str:
         found = site.actors.get(ident) or site.experts.get(ident)
-        return found.name if found else ident
+        return markdown_escape(found.name if found else ident)  # type: ignore[return-value]  # a registry name is text, not Markdown
 
     def url(ident: str) -> str:
         found = site.actors.get(ident) or site.experts.get(ident)

@@ -53,6 +53,7 @@ class Text:
     choices: tuple[str, ...] = ()
     pattern: re.Pattern[str] | None = None
     pattern_doc: str = ""
+    pattern_name: str = "id"  # what a value matching the pattern is, for the error
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,9 @@ class MapOf:
 
 
 ID = Text(pattern=ID_PATTERN, pattern_doc="lower-case letters and digits joined by single hyphens")
+# A BCP 47 tag such as en, pt-BR or zh-Hant-TW, at most 20 characters: it lands in every
+# page's <html lang>, and Pagefind 1.5 panics on one of about 30 (a search index file name).
+LANGUAGE = Text(pattern=re.compile(r"^(?=.{2,20}$)[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$"), pattern_doc="a language tag such as en, pt-BR or zh-Hant-TW, at most 20 characters", pattern_name="language tag")
 LINKS = ListOf(
     Record({"title": Field(Text(), True, "the link's text"), "url": Field(Text(), True, "where it points")})
 )
@@ -111,7 +115,7 @@ SITE = Record(
         "title": Field(Text(), True, "the site's name"),
         "description": Field(Text(), doc="one sentence for the home page and feeds"),
         "base_url": Field(Text(), doc="the address the site is published at, for feeds, sitemap and canonical links"),
-        "language": Field(Text(), doc="the language of the pages, as an HTML lang code (default en)"),
+        "language": Field(LANGUAGE, doc="the language of the pages, as an HTML lang code (default en)"),
         "timezone": Field(Text(), doc="the IANA time zone that dates are in (default UTC)"),
         "theme": Field(Text(), doc="the theme's name (default `default`)"),
         "author": Field(Text(), doc="who publishes the site"),
@@ -352,7 +356,7 @@ class Reader:
             options = ", ".join(type_.choices)
             raise self.fail(node, f"{what}: expected one of {options}, got {value!r}{hint(value, type_.choices)}")
         if type_.pattern and not type_.pattern.match(value):
-            raise self.fail(node, f"{what}: {value!r} is not a valid id ({type_.pattern_doc})")
+            raise self.fail(node, f"{what}: {value!r} is not a valid {type_.pattern_name} ({type_.pattern_doc})")
         return V(value, pos)
 
     def _list(self, node: yaml.Node, type_: ListOf, what: str) -> V:

@@ -11,6 +11,7 @@ import jinja2.meta
 from markupsafe import Markup
 
 from . import schema
+from .annotations import defuse_links
 from .diagnostics import Diagnostics
 from .model import Pos
 
@@ -88,7 +89,7 @@ def markdown_escape(value: object) -> object:
     """Escape what would become active HTML in a Markdown page; leave prose readable."""
     if value is None or isinstance(value, Markup) or not isinstance(value, str):
         return "" if value is None else value
-    return ENTITY.sub("&amp;", value).replace("<", "&lt;")
+    return defuse_links(ENTITY.sub("&amp;", value).replace("<", "&lt;"))
 
 
 SAFE_SCHEMES = ("http://", "https://", "mailto:")

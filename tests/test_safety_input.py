@@ -110,6 +110,16 @@ def test_ids_and_slugs_cannot_leave_their_folder(make_site: Callable[..., Path])
     assert "content/actors/nul.yaml:1:1: error: file contains a NUL character" in errors
 
 
+def test_the_language_must_be_a_language_tag(make_site: Callable[..., Path]) -> None:
+    """It is written into every page's <html lang>, and Pagefind panics on a long one."""
+    hostile = make_site({"content/site.yaml": 'title: T\nlanguage: "en\\"><script>alert(1)</script>"\n'}, name="hostile")
+    assert "content/site.yaml:2:11: error: language: 'en\"><script>alert(1)</script>' is not a valid language tag (a language tag such as en, pt-BR or zh-Hant-TW, at most 20 characters)" in lines(check(hostile))
+    long = make_site({"content/site.yaml": "title: T\nlanguage: en-aaaaaaaa-bbbbbbbb-cccccccc\n"}, name="long")
+    assert any("language: 'en-aaaaaaaa-bbbbbbbb-cccccccc' is not a valid language tag" in e for e in lines(check(long)))
+    fine = make_site({"content/site.yaml": "title: T\nlanguage: zh-Hant-TW\n"}, name="fine")
+    assert not check(fine).failed
+
+
 def test_symlinks_that_leave_the_project_are_refused(make_site: Callable[..., Path], tmp_path: Path) -> None:
     secret = tmp_path / "secret"
     secret.mkdir()
