@@ -15,6 +15,7 @@ import json
 import logging
 import mimetypes
 import socket
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -66,7 +67,10 @@ class Rebuild:
     sources: tuple[str, ...]  # the changed paths that caused it (empty for the first build)
     report: BuildReport
     changed: tuple[str, ...]  # output paths whose bytes differ from the last good build
-    milliseconds: float
+    milliseconds: float  # the build itself
+    settled: float = 0.0  # ms from the first change of the burst to the build's start (the debounce wait)
+    told: int = 0  # open pages sent a notice
+    telling: float = 0.0  # ms from the build's end to the last notice sent
 
 
 @dataclass(frozen=True)
@@ -190,6 +194,7 @@ class PreviewServer:
         self.clients: set[_Client] = set()
         self.changes = threading.Condition()
         self.pending: set[str] = set()
+        self.first_event = 0.0  # when the burst being collected began (monotonic)
         self.last_event = 0.0
         self.stopping = False
         self.names = frozenset({config.host.lower(), *LOCAL_NAMES, *(h.lower() for h in config.allow_hosts)})
@@ -210,17 +215,23 @@ class PreviewServer:
         return f"http://{host}:{self.port}/"
 
     def start(self) -> None:
-        """Build once, bind the port, then serve, watch and rebuild in background threads."""
-        self._rebuild(())
+        """Bind the port (so a port in use fails at once), build once, then serve, watch and rebuild in background threads."""
         self.httpd = self._bind()
+        # Watch before the first build, so an edit saved while it runs is rebuilt after it (a large site takes a while).
         self.observer = watch(self.config.source, (builtin_themes(),), self.notify, poll=self.config.poll)
+        try:
+            self._rebuild(())
+        except BaseException:  # Ctrl-C during the first build: free the port, stop watching
+            self.stop()
+            self.httpd = None
+            raise
         for target, name in ((self.httpd.serve_forever, "briefing-http"), (self._loop, "briefing-rebuild")):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self.threads.append(thread)
 
     def stop(self) -> None:
-        """Stop watching, serving and rebuilding; close every open page's connection."""
+        """Stop watching, serving and rebuilding; close every connection (kept-alive ones and open pages' WebSockets)."""
         with self.changes:
             self.stopping = True
             self.changes.notify_all()
@@ -228,16 +239,14 @@ class PreviewServer:
             self.observer.stop()
             self.observer.join(timeout=5)
         if self.httpd is not None:
-            self.httpd.shutdown()
+            if self.threads:  # shutdown() waits for serve_forever, so only once it runs
+                self.httpd.shutdown()
             self.httpd.server_close()
+            # A browser's kept-alive connection would otherwise go on being answered from this
+            # server's last snapshot, even by a new server on the same port.
+            self.httpd.close_connections()
         with self.lock:
-            clients = list(self.clients)
             self.clients.clear()
-        for client in clients:
-            try:
-                client.sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         for thread in self.threads:
             thread.join(timeout=5)
 
@@ -247,7 +256,7 @@ class PreviewServer:
         server = self
         handler = type("Handler", (_Handler,), {"server_ref": server})
         family = socket.AF_INET6 if ":" in self.config.host else socket.AF_INET
-        server_class = type("Server", (http.server.ThreadingHTTPServer,), {"address_family": family, "daemon_threads": True})
+        server_class = type("Server", (_HTTPServer,), {"address_family": family})
         for port in range(self.config.port, self.config.port + tries):
             try:
                 return server_class((self.config.host, port), handler)
@@ -264,8 +273,11 @@ class PreviewServer:
     def notify(self, paths: set[str]) -> None:
         """Record changed source paths (called on the watcher's thread; does nothing else)."""
         with self.changes:
+            now = time.monotonic()
+            if not self.pending:
+                self.first_event = now
             self.pending |= paths
-            self.last_event = time.monotonic()
+            self.last_event = now
             self.changes.notify_all()
 
     def _loop(self) -> None:
@@ -281,14 +293,16 @@ class PreviewServer:
                 if self.stopping:
                     return
                 sources, self.pending = self.pending, set()
+                first = self.first_event
             try:
-                self._rebuild(tuple(sorted(sources)))
+                self._rebuild(tuple(sorted(sources)), first)
             except Exception:  # never let a bug in a build stop the preview
                 log.exception("rebuild failed unexpectedly")
 
-    def _rebuild(self, sources: tuple[str, ...]) -> Rebuild:
+    def _rebuild(self, sources: tuple[str, ...], first_event: float | None = None) -> Rebuild:
         """Build (incrementally after the first time), publish the result as one snapshot, notify the pages."""
         started = time.perf_counter()
+        settled = (time.monotonic() - first_event) * 1000 if first_event is not None else 0.0
         report = build(self.build_config, previous=self.state)
         with self.lock:
             old = self.snapshot
@@ -305,11 +319,18 @@ class PreviewServer:
             self.snapshot = snapshot
             clients = list(self.clients)
             self.built.notify_all()
-        result = Rebuild(snapshot.number, sources, report, changed, (time.perf_counter() - started) * 1000)
+        finished = time.perf_counter()
+        told = 0
         for client in clients:
             message = self._message(client, snapshot, changed, recovered=bool(old.errors) and not snapshot.errors)
-            if message is not None and not client.send(message):
+            if message is None:
+                continue
+            if client.send(message):
+                told += 1
+            else:
                 self._drop(client)
+        telling = (time.perf_counter() - finished) * 1000
+        result = Rebuild(snapshot.number, sources, report, changed, (finished - started) * 1000, settled, told, telling)
         self.on_rebuild(result)
         return result
 
@@ -362,12 +383,52 @@ class PreviewServer:
             self.clients.discard(client)
 
 
+class _HTTPServer(http.server.ThreadingHTTPServer):
+    """The HTTP server: one thread per connection; a browser that drops a connection is not an error."""
+
+    daemon_threads = True
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+
+    def process_request(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
+        with self.connections_lock:
+            self.connections.add(request)
+        super().process_request(request, client_address)  # type: ignore[arg-type]
+
+    def shutdown_request(self, request: socket.socket) -> None:  # type: ignore[override]
+        with self.connections_lock:
+            self.connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Shut down every connection still open; their threads then see the end and finish."""
+        with self.connections_lock:
+            open_now = list(self.connections)
+        for sock in open_now:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Log a failed request; a connection the browser closed (a reload mid-load) at debug level only."""
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError)):
+            log.debug("%s closed the connection: %s", client_address, error)
+        else:
+            log.exception("request from %s failed", client_address)
+
+
 class _Handler(http.server.BaseHTTPRequestHandler):
     """Answer GET and HEAD from the current snapshot; upgrade the events URL to a WebSocket."""
 
     server_ref: PreviewServer
     server_version = "briefing-serve"
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out at once, not 40 ms apart (Nagle's algorithm and delayed ACKs)
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the base class's name)
         log.debug("%s " + format, self.address_string(), *args)
@@ -415,7 +476,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             data, kind = inject(data, snapshot.digests[found]), "text/html; charset=utf-8"
         elif kind.startswith("text/") and "charset" not in kind:
             kind += "; charset=utf-8"
-        self._send(status, data, kind, head)
+        self._send(status, data, kind, head, extra={"X-Briefing-Build": str(snapshot.number)})  # which whole build answered
 
     def _send(self, status: int, body: bytes, kind: str, head: bool, extra: Mapping[str, str] | None = None) -> None:
         self.send_response(status)

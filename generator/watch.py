@@ -15,7 +15,7 @@ from watchdog.observers.polling import PollingObserver
 log = logging.getLogger(__name__)
 
 WATCHED = ("content", "themes", "seeds", "static")
-EDITOR_SUFFIXES = ("~", ".swp", ".swo", ".swx", ".swpx", ".tmp", ".bak", ".orig", ".crdownload", ".part")
+EDITOR_SUFFIXES = ("~", ".swp", ".swo", ".swx", ".swpx", ".tmp", ".bak", ".orig", ".crdownload", ".part", "___jb_tmp___", "___jb_old___")  # the last two: JetBrains' safe write
 
 
 def is_editor_file(name: str) -> bool:

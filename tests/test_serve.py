@@ -17,7 +17,9 @@ from websockets.sync.client import connect
 
 from generator.pipeline import BuildConfig, build
 from generator.serve import PreviewServer, Rebuild, ServeConfig, ServeError, host_allowed, inject, origin_allowed, resolve, script_tag
-from generator.watch import classify, is_editor_file
+from generator import serve as serve_module
+from generator.cli import main
+from generator.watch import classify, is_editor_file, watch
 
 REPO = Path(__file__).resolve().parent.parent
 FILES = {"index.html": b"", "actors/index.html": b"", "assets/style.css": b"", "briefings/a-b/index.html": b"", "briefings/a-b/index.md": b""}
@@ -142,7 +144,7 @@ def test_classify(path: str, kind: str | None) -> None:
 
 
 def test_editor_files() -> None:
-    assert all(is_editor_file(n) for n in (".x.md.swp", "x.md~", ".#x.md", "4913", "#x.md#", "x.swx", "~$doc.md"))
+    assert all(is_editor_file(n) for n in (".x.md.swp", "x.md~", ".#x.md", "4913", "#x.md#", "x.swx", "~$doc.md", "style.css___jb_tmp___", "style.css___jb_old___"))
     assert not any(is_editor_file(n) for n in ("x.md", "kim-jong-un.yaml", "style.css", "4914"))
 
 
@@ -416,7 +418,9 @@ def test_serve_command_prints_the_url_and_stops_cleanly_on_ctrl_c(site: Path) ->
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None
-        lines = [process.stdout.readline(), process.stdout.readline()]
+        lines = [process.stdout.readline()]
+        while lines[-1] and not lines[-1].startswith("serving "):  # not two readline()s: a failed first build prints no "build 1" line
+            lines.append(process.stdout.readline())
         assert lines[0].startswith("build 1: ")
         assert lines[1].startswith("serving ") and "http://127.0.0.1:" in lines[1]
     finally:
@@ -424,3 +428,119 @@ def test_serve_command_prints_the_url_and_stops_cleanly_on_ctrl_c(site: Path) ->
         out, err = process.communicate(timeout=TIMEOUT)
     assert process.returncode == 0
     assert "Traceback" not in err and err.strip().endswith("stopped")
+
+
+def test_polling_watch_sees_an_atomic_save(tmp_path: Path) -> None:
+    from watchdog.observers.polling import PollingObserver
+
+    folder = tmp_path / "content" / "briefings"
+    folder.mkdir(parents=True)
+    source = folder / "a.md"
+    source.write_text("one", "utf-8")
+    seen: list[set[str]] = []
+    cond = threading.Condition()
+
+    def on_change(paths: set[str]) -> None:
+        with cond:
+            seen.append(paths)
+            cond.notify_all()
+
+    observer = watch(tmp_path, (), on_change, poll=True)
+    try:
+        assert isinstance(observer, PollingObserver)
+        _edit(source, "one", "two")
+        with cond:
+            assert cond.wait_for(lambda: any("content/briefings/a.md" in paths for paths in seen), TIMEOUT)
+        assert all(paths <= {"content/briefings/a.md"} for paths in seen)  # never the temporary file
+    finally:
+        observer.stop()
+        observer.join(TIMEOUT)
+
+
+def test_a_change_during_a_rebuild_is_followed_by_exactly_one_more(server: PreviewServer, site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    recorder: Recorder = server.recorder  # type: ignore[attr-defined]
+    entered, release = threading.Event(), threading.Event()
+    real_build = serve_module.build
+
+    def held_build(config, previous=None):  # type: ignore[no-untyped-def]
+        if config is server.build_config and not release.is_set():
+            entered.set()
+            assert release.wait(TIMEOUT)
+        return real_build(config, previous=previous)
+
+    monkeypatch.setattr(serve_module, "build", held_build)
+    kim = next(site.glob("content/briefings/**/kim-jong-un-beijing-victory-day.md"))
+    constitution = next(site.glob("content/briefings/**/north-korea-nuclear-constitution-two-hostile-states.md"))
+    actor = site / "content" / "actors" / "china.yaml"
+    before = len(recorder.rebuilds)
+    _edit(kim, "::: view", "A first new sentence.\n\n::: view")
+    assert entered.wait(TIMEOUT)  # the rebuild runs (held) ...
+    # ... while more changes arrive, as from a git checkout: several files, one of them the same again.
+    _edit(constitution, "::: view", "A second new sentence.\n\n::: view")
+    _edit(actor, "kind: state", "kind: state\nsummary: A new summary.")
+    _edit(kim, "A first new sentence.", "A first new sentence, changed.")
+    release.set()
+    first, second = recorder.wait(before + 1), recorder.wait(before + 2)
+    assert first.sources == ("content/briefings/2025/kim-jong-un-beijing-victory-day.md",)
+    assert set(second.sources) == {
+        "content/actors/china.yaml",
+        "content/briefings/2025/kim-jong-un-beijing-victory-day.md",
+        "content/briefings/2025/north-korea-nuclear-constitution-two-hostile-states.md",
+    }
+    assert not first.report.failed and not second.report.failed
+    assert b"A first new sentence, changed." in get(server, "/briefings/kim-jong-un-beijing-victory-day/index.html")[2]
+    with recorder.cond:
+        assert not recorder.cond.wait_for(lambda: len(recorder.rebuilds) > before + 2, 1.0)  # and no third
+
+
+def test_a_symlink_out_of_the_project_is_never_served(server: PreviewServer, site: Path) -> None:
+    recorder: Recorder = server.recorder  # type: ignore[attr-defined]
+    link = site / "static" / "passwd"
+    before = len(recorder.rebuilds)
+    link.symlink_to("/etc/passwd")
+    try:
+        rebuild = recorder.wait(before + 1)
+        assert rebuild.report.failed
+        assert any("symbolic link points outside the site project" in d.message for d in rebuild.report.errors)
+        for target in ("/passwd", "/static/passwd"):
+            status, _, body = get(server, target)
+            assert status == 404 and b"root:" not in body
+    finally:
+        link.unlink()
+    assert not recorder.wait(before + 2).report.failed
+
+
+def test_a_dropped_connection_is_not_reported_as_an_error(server: PreviewServer, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> None:
+    assert server.httpd is not None
+    for error in (BrokenPipeError(32, "Broken pipe"), ConnectionResetError(104, "Connection reset by peer"), ValueError("a bug")):
+        try:
+            raise error
+        except Exception:
+            server.httpd.handle_error(None, ("127.0.0.1", 1))
+    assert capsys.readouterr().err == ""  # socketserver would print a traceback for each
+    assert [r.levelname for r in caplog.records if r.name == "generator.serve"] == ["ERROR"]  # the bug alone, logged
+
+
+def test_serve_command_says_when_the_port_is_in_use(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["serve", "--source", str(site), "--port", str(port)]) == 1
+    err = capsys.readouterr().err
+    assert f"serve: error: port {port} on 127.0.0.1 is in use" in err and "--port" in err
+    assert "Traceback" not in err
+
+
+def test_serve_command_warns_when_listening_beyond_this_machine(site: Path) -> None:
+    command = [sys.executable, "-m", "generator", "serve", "--source", str(site), "--host", "127.0.0.2", "--port", "0"]
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        while not (line := process.stdout.readline()).startswith("serving "):
+            assert line, "serve ended before it served"
+        assert "http://127.0.0.2:" in line
+    finally:
+        process.send_signal(2)
+        _, err = process.communicate(timeout=TIMEOUT)
+    assert "warning: listening on 127.0.0.2" in err

@@ -123,3 +123,23 @@ def test_ten_tabs_all_reload(browser, server: PreviewServer, site: Path) -> None
             tab.wait_for_function("() => document.querySelector('h1').textContent.startsWith('Tenfold')")
     finally:
         context.close()
+
+
+def test_a_page_reconnects_when_the_server_comes_back(page, server: PreviewServer, site: Path) -> None:  # type: ignore[no-untyped-def]
+    first = PreviewServer(ServeConfig(site, port=0))
+    first.start()
+    port = first.port
+    second = None
+    try:
+        page.goto(f"{first.url}briefings/{SLUG}/index.html")
+        page.wait_for_function("() => document.readyState === 'complete'")
+        first.stop()
+        save(briefing_source(site), "title: ", "title: Returning ")  # saved while no server runs
+        second = PreviewServer(ServeConfig(site, port=port))
+        second.start()
+        # The page reconnects by itself, says which build it shows, and is told to reload.
+        page.wait_for_function("() => document.querySelector('h1').textContent.startsWith('Returning')")
+    finally:
+        first.stop()
+        if second is not None:
+            second.stop()
