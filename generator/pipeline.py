@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +13,7 @@ import jinja2
 
 from .article import ArticleHTML, ArticleRenderer, Registry, registry_for
 from .assets import asset_names, asset_outputs
-from .budget import Overrun, map_bounded
+from .budget import Overrun, can_enforce, map_bounded
 from .cache import fingerprint, forget, save
 from .config import BuildConfig
 from .diagnostics import Diagnostic, Diagnostics
@@ -33,6 +34,9 @@ from .validate import shared_aliases, validate
 from .write import WriteReport, check_output, check_outputs, write_site
 
 log = logging.getLogger(__name__)
+
+PARALLEL_PAGES = 400  # from this many pages to render, share them out between the cores (forking costs ~0.1 s)
+WORKER_SECONDS = 3600.0  # a worker's share is bounded by the per-document budget of its articles, not by this
 
 
 @dataclass(frozen=True)
@@ -128,8 +132,7 @@ def build(config: BuildConfig, previous: BuildState | None = None, sources_print
         changed = changed_keys(previous.linked, linked, previous.articles, articles) | changed_files("template", previous.templates, templates)
         md_pages = stale_pages(md_pages, previous.outputs, changed)
         html_pages = stale_pages(html_pages, previous.outputs, changed)
-    outputs = emit_markdown(linked, md_pages, md_env, theme, config.source, diagnostics, references)
-    outputs += render_site(linked, html_pages, html_env, theme, articles, assets, config.source, diagnostics, references)
+    outputs = _render(linked, md_pages, html_pages, (md_env, html_env), theme, articles, assets, config.source, diagnostics, references)
     rendered = tuple(o.path for o in outputs)
     if previous is not None:
         outputs = _merge(planned[0] + planned[1], outputs, previous.outputs)
@@ -192,6 +195,60 @@ def _articles(linked: LinkedSite, registry: Registry, previous: BuildState | Non
             else:
                 found[b.slug] = html
     return {e.briefing.slug: found[e.briefing.slug] for e in linked.entries if e.briefing.slug in found}
+
+
+def _render(
+    linked: LinkedSite,
+    md_pages: list[Page],
+    html_pages: list[Page],
+    envs: tuple[jinja2.Environment, jinja2.Environment],
+    theme: Theme,
+    articles: dict[str, ArticleHTML],
+    assets: dict[str, str],
+    source: Path,
+    diagnostics: Diagnostics,
+    references: dict[str, frozenset[str]],
+) -> list[Output]:
+    """Return the Markdown and HTML pages rendered, in plan order; many pages are shared out between the cores.
+
+    Each forked worker renders every n-th page with its own diagnostics and template
+    references, which come back with its pages; the result is the same as rendering in
+    this process, which is what a small rebuild does.
+    """
+    md_env, html_env = envs
+
+    def work(share: tuple[list[Page], list[Page]]) -> tuple[list[Output], list[Diagnostic], dict[str, frozenset[str]]]:
+        local = Diagnostics()
+        refs = dict(references)
+        found = emit_markdown(linked, share[0], md_env, theme, source, local, refs)
+        found += render_site(linked, share[1], html_env, theme, articles, assets, source, local, refs)
+        return found, local.items, refs
+
+    workers = min(os.cpu_count() or 1, 8)
+    if workers < 2 or len(md_pages) + len(html_pages) < PARALLEL_PAGES or not can_enforce():
+        found, items, refs = work((md_pages, html_pages))
+        diagnostics.items.extend(items)
+        references.update(refs)
+        return found
+    for env, pages in ((md_env, md_pages), (html_env, html_pages)):  # compile each template once, here, for every worker
+        for name in sorted({p.template for p in pages}):
+            try:
+                env.get_template(name)
+            except Exception:  # noqa: BLE001 - a broken template is reported where it is rendered
+                pass
+    shares = [(md_pages[k::workers], html_pages[k::workers]) for k in range(workers)]
+    by_path: dict[str, Output] = {}
+    for result in map_bounded(work, shares, WORKER_SECONDS, workers):
+        if isinstance(result, Overrun):
+            diagnostics.error(Pos(str(source)), f"rendering the pages stopped: a worker {result.reason}")
+            continue
+        found, items, refs = result
+        by_path.update((o.path, o) for o in found)
+        for d in items:  # a template's error is reported once, as one process would, whichever pages each worker met it on
+            once = d.message.split(" (and any other page that uses it): ")[-1]
+            diagnostics.error_once((d.path, d.line, d.col, once), Pos(d.path, d.line, d.col), d.message) if d.severity == "error" else diagnostics.items.append(d)
+        references.update(refs)
+    return [by_path[p.path] for p in (*md_pages, *html_pages) if p.path in by_path]
 
 
 def _merge(pages: list[Page], fresh: list[Output], previous: dict[str, Output]) -> list[Output]:

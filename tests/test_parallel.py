@@ -1,0 +1,49 @@
+"""Rendering shared out between forked workers gives the same site, byte for byte, as rendering in one process."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+from conftest import snapshot
+
+from generator import pipeline
+from generator.budget import can_enforce
+from generator.pipeline import BuildConfig, build
+
+REPO = Path(__file__).resolve().parent.parent
+_spec = importlib.util.spec_from_file_location("synth", REPO / "benchmarks" / "synth.py")
+synth = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
+_spec.loader.exec_module(synth)  # type: ignore[union-attr]
+
+
+@pytest.mark.skipif(not can_enforce(), reason="no fork on this platform: rendering is always in one process")
+def test_workers_render_the_same_bytes_as_one_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = synth.synthesize(tmp_path / "site", 30, seed=3)
+    monkeypatch.setattr(pipeline, "PARALLEL_PAGES", 10**9)
+    one = build(BuildConfig(site, tmp_path / "one"))
+    monkeypatch.setattr(pipeline, "PARALLEL_PAGES", 1)
+    shared = build(BuildConfig(site, tmp_path / "shared"))
+    assert not one.failed and not shared.failed, (one.diagnostics, shared.diagnostics)
+    assert [o.path for o in one.outputs] == [o.path for o in shared.outputs]
+    assert snapshot(tmp_path / "one") == snapshot(tmp_path / "shared")
+    assert one.state is not None and shared.state is not None
+    assert one.state.references == shared.state.references  # what rebuilds reuse is complete too
+
+
+@pytest.mark.skipif(not can_enforce(), reason="no fork on this platform")
+def test_a_template_error_in_workers_is_reported_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = synth.synthesize(tmp_path / "site", 12, seed=3)
+    theme = site / "themes" / "broken"
+    (theme / "templates").mkdir(parents=True)
+    (theme / "theme.yaml").write_text("extends: default\n", "utf-8")
+    (theme / "templates" / "briefing.html").write_text('{% extends "base.html" %}{% block main %}{{ nothing.at.all }}{% endblock %}\n', "utf-8")
+    site_yaml = site / "content" / "site.yaml"
+    site_yaml.write_text(site_yaml.read_text("utf-8").replace("theme: default", "theme: broken"), "utf-8")
+    monkeypatch.setattr(pipeline, "PARALLEL_PAGES", 1)
+    report = build(BuildConfig(site, tmp_path / "out"))
+    assert report.failed
+    errors = [str(d) for d in report.errors]
+    assert len(errors) == 1 and errors[0].startswith("themes/broken/templates/briefing.html:1:1: error: template error"), errors
+    assert not (tmp_path / "out").exists()
