@@ -166,6 +166,18 @@ def test_every_page_has_title_description_canonical_open_graph_and_twitter_card(
         assert f'<meta property="og:url" content="{canonical.group(1)}">' in head, rel
 
 
+def test_headings_never_skip_a_level_and_search_landmarks_are_named_apart(example: Path) -> None:
+    """Screen readers navigate by headings and landmarks (axe's heading-order and landmark-unique, moderate, so not in the axe test)."""
+    for path in sorted(example.rglob("*.html")):
+        levels = [int(n) for n in re.findall(r"<h([1-6])\b", path.read_text("utf-8"))]
+        assert levels and levels[0] == 1, path
+        for before, after in zip(levels, levels[1:]):
+            assert after <= before + 1, f"{path.relative_to(example)}: h{before} then h{after}"
+    search = (example / "search" / "index.html").read_text("utf-8")
+    forms = re.findall(r'<form class="([^"]+)" (?:id="[^"]+" )?role="search"( aria-label="[^"]+")?', search)
+    assert len(forms) == 2 and len({label for _, label in forms}) == 2, forms
+
+
 def test_news_article_cites_its_source(example: Path, make_site: Callable[..., Path], tmp_path: Path) -> None:
     def citation(page: Path) -> dict:
         return json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', page.read_text("utf-8"), re.S).group(1))["citation"]
