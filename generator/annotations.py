@@ -171,8 +171,10 @@ def rewrite_body(
     """Return the body as plain Markdown: mentions and views replaced by what the callbacks make.
 
     `mention(id, text)` returns a mention's Markdown; `view(expert, n)` returns the line that
-    opens the n-th view of that expert (its passage follows as a block quote). Text outside
-    code that HTML would read as a tag is escaped, so the page shows it instead of running it.
+    opens the n-th view of that expert (its passage follows as a block quote). Every '<' is
+    escaped, in code too (Markdown renderers disagree on where code is: an unclosed or
+    indented fence, a fence in a block quote, an escaped backtick), entity-like '&' outside
+    code, and links to unsafe schemes stay text, so the page shows them instead of running them.
     """
     out: list[str] = []
     fence: str | None = None
@@ -190,7 +192,7 @@ def rewrite_body(
             out.append(("> " if quoting else "") + line)
             continue
         if fence is not None:
-            out.append(("> " if quoting else "") + line)
+            out.append(("> " if quoting else "") + defuse_links(line).replace("<", "&lt;"))
             continue
         directive = DIRECTIVE.match(line)
         if directive:
@@ -209,7 +211,7 @@ def rewrite_body(
         last = 0
         for match in list(MENTION.finditer(masked)) + [None]:
             end = match.start() if match else len(line)
-            pieces.append(_escape_outside_code(*_defuse_links(line[last:end], masked[last:end])))
+            pieces.append(_escape_outside_code(*_defuse_links(line[last:end], masked[last:end])).replace("<", "&lt;"))
             if match:
                 label = (match.group(2) or "").strip()
                 pieces.append(mention(match.group(1).strip(), _escape_outside_code(*_defuse_links(label, label))))
@@ -240,9 +242,9 @@ def defuse_links(text: str) -> str:
 
 
 def _defuse_links(text: str, masked: str) -> tuple[str, str]:
-    """Return text and masked with a backslash put before each unsafe link; code spans (blank in masked) are left alone."""
-    at = {m.start() + 1 for m in LINK_DESTINATION.finditer(masked) if _unsafe_destination(m.group(1))}
-    at |= {m.start(1) for m in LINK_REFERENCE.finditer(masked) if _unsafe_destination(m.group(2))}
+    """Return text and its code-span mask with a backslash put before each unsafe link, in code spans too (a renderer may not see them as code)."""
+    at = {m.start() + 1 for m in LINK_DESTINATION.finditer(text) if _unsafe_destination(m.group(1))}
+    at |= {m.start(1) for m in LINK_REFERENCE.finditer(text) if _unsafe_destination(m.group(2))}
     for i in sorted(at, reverse=True):
         text, masked = text[:i] + "\\" + text[i:], masked[:i] + "\\" + masked[i:]
     return text, masked

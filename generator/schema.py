@@ -462,9 +462,10 @@ def hint(word: str, options: Any) -> str:
 def read_document(text: str, type_: Record, path: str, line_offset: int, diagnostics: Diagnostics, what: str = "") -> dict[str, V] | None:
     """Compose text and read it as a record; None when it could not be read at all."""
     reader = Reader(path, line_offset, diagnostics)
+    reported = len(diagnostics.errors)
     node = reader.compose(text)
     if node is None:
-        if not text.strip():
+        if len(diagnostics.errors) == reported:  # nothing but blanks, comments or a byte-order mark: say so, never drop the file silently
             diagnostics.error(Pos(path, 1 + line_offset, 1), "empty document: expected a mapping of fields")
         return None
     try:

@@ -13,8 +13,15 @@ from pathlib import Path
 from typing import Callable, NamedTuple
 
 import pytest
+from hypothesis import settings
 
 REPO = Path(__file__).resolve().parent.parent
+
+# Property tests (tests/test_property.py): `ci` is derandomized so a failure repeats run
+# after run; CI services set CI=true. HYPOTHESIS_PROFILE=dev explores new examples locally.
+settings.register_profile("ci", derandomize=True, deadline=None, database=None, print_blob=True)
+settings.register_profile("dev", deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -157,6 +157,8 @@ def test_non_utf8_is_a_positioned_error_and_bom_crlf_build_correctly(make_site: 
         ("content/briefings/bare.md", "---\n---\n", "content/briefings/bare.md:2:1: error: empty document"),
         ("content/actors/empty.yaml", "", "content/actors/empty.yaml:1:1: error: empty document"),
         ("content/site.yaml", "", "content/site.yaml:1:1: error: empty document"),
+        ("content/actors/comments.yaml", "# only a comment\n", "content/actors/comments.yaml:1:1: error: empty document"),  # was dropped without a word
+        ("content/briefings/bom.md", "---\n\ufeff\n---\nBody.\n", "content/briefings/bom.md:2:1: error: empty document"),  # found by test_property.py
     ],
 )
 def test_empty_files_are_positioned_errors(make_site: Callable[..., Path], path: str, text: str, expected: str) -> None:

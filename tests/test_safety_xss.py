@@ -198,7 +198,9 @@ def test_no_script_runs_and_no_dialog_opens_on_any_page(hostile_build: Path, tmp
         ("[x](  <JavaScript:alert(1)>) [y](javascript\\:alert(1))", "[x]\\(  &lt;JavaScript:alert(1)>) [y]\\(javascript\\:alert(1))"),
         ("[web](https://example.org/) [mail](mailto:a@b.c) [here](../x/index.html)", "[web](https://example.org/) [mail](mailto:a@b.c) [here](../x/index.html)"),
         ("[id]: vbscript:msgbox", "\\[id]: vbscript:msgbox"),
-        ("`[code](javascript:x)` stays code", "`[code](javascript:x)` stays code"),
+        ("`[code](javascript:x)` <b>`<i>`</b> ```x<y```", "`[code]\\(javascript:x)` &lt;b>`&lt;i>`&lt;/b> ```x&lt;y```"),  # in code too: renderers disagree on where code is
+        ("\\`<script>x</script>`", "\\`&lt;script>x&lt;/script>`"),  # an escaped backtick opens no code span
+        ("```\n<script>", "```\n&lt;script>"),  # Python-Markdown ignores an unclosed fence
         ("[[alice|a <b>bold</b> label]]", "[a &lt;b>bold&lt;/b> label](alice)"),
     ],
 )
