@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+import heapq
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -10,6 +12,7 @@ from typing import Mapping
 from .model import Actor, ActorRole, Briefing, Event, Expert, ExpertRole, Site, View
 
 RELATED = 5
+NEARBY = 50  # with a common actor or tag, the briefings this many places either side (newest first) are the candidates
 
 
 @dataclass(frozen=True)
@@ -162,9 +165,13 @@ def _with_related(entries: list[Entry]) -> list[Entry]:
         shared: Counter[int] = Counter()
         for key in [f"a:{c.actor.id}" for c in entry.actors] + [f"t:{t}" for t in entry.briefing.tags]:
             postings = index[key]
-            if len(postings) > 200:  # a key shared by most of the archive says little; keep the cost linear
-                postings = postings[max(0, n - 100) : n + 100]
-            shared.update(m for m in postings if m != n)
-        best = sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))[:RELATED]
-        result.append(Entry(entry.briefing, entry.actors, entry.experts, tuple(entries[m].briefing for m, _ in best)))
+            if len(postings) > 2 * NEARBY:  # a key shared by much of the archive says little: look only near in time; keeps the cost linear
+                at = bisect.bisect_left(postings, n)
+                postings = postings[max(0, at - NEARBY) : at + NEARBY + 1]
+            shared.update(postings)
+        shared.pop(n, None)
+        best = sorted((-c, m) for m, c in shared.items() if c > 1)[:RELATED]  # most shared first, then newest; most share one key only
+        if len(best) < RELATED:
+            best += [(-1, m) for m in heapq.nsmallest(RELATED - len(best), (m for m, c in shared.items() if c == 1))]
+        result.append(Entry(entry.briefing, entry.actors, entry.experts, tuple(entries[m].briefing for _, m in best)))
     return result

@@ -8,6 +8,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import jinja2
 
@@ -22,7 +23,7 @@ from .feeds import missing_base_url, render_feeds
 from .incremental import article_affected, changed_files, changed_keys, registry_changes, stale_pages, template_sources
 from .link import LinkedSite, link
 from .load import load_sources
-from .model import Pos, Site, SiteConfig
+from .model import Pos, Provenance, Site, SiteConfig
 from .pages import Output, Page, relative
 from .parse import ParseCache, parse
 from .provenance import check_site as check_provenance, read_seeds, seed_names
@@ -55,6 +56,7 @@ class BuildState:
     references: dict[str, frozenset[str]]  # template name -> the template keys it depends on
     outputs: dict[str, Output]  # by path
     parsed: ParseCache  # a memo of pure per-file parses, kept across failed builds too
+    compared: dict[object, Provenance] = field(default_factory=dict)  # provenance.check_site's memo
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,8 @@ def build(config: BuildConfig, previous: BuildState | None = None, sources_print
     if config.base_url is not None:
         site = dataclasses.replace(site, config=dataclasses.replace(site.config, base_url=config.base_url))
     validate(site, diagnostics, seeds=raw.seeds, lint=config.lint)
-    site = check_provenance(site, raw, read_seeds(raw, seed_names(site), diagnostics), diagnostics)
+    compared: dict[object, Provenance] = previous.compared if previous is not None else {}
+    site = check_provenance(site, raw, read_seeds(raw, seed_names(site), diagnostics), diagnostics, compared)
     missing_base_url(site.config, diagnostics)
     theme = resolve_theme(site.config.theme, config.source, diagnostics, site.config.pos)
 
@@ -126,19 +129,21 @@ def build(config: BuildConfig, previous: BuildState | None = None, sources_print
         html_env, md_env = environments(theme)
         references = {}
     changed: set[str] | None = None
+    static = _static(theme.static_files(), assets, config.source, raw.static)
     planned = (plan_markdown(linked), plan_html(linked))
     md_pages, html_pages = planned
     if previous is not None:
         changed = changed_keys(previous.linked, linked, previous.articles, articles) | changed_files("template", previous.templates, templates)
+        changed |= {d for o in static if (old := previous.outputs.get(o.path)) is None or old.data != o.data for d in o.deps}  # a page may inline an asset
         md_pages = stale_pages(md_pages, previous.outputs, changed)
         html_pages = stale_pages(html_pages, previous.outputs, changed)
     outputs = _render(linked, md_pages, html_pages, (md_env, html_env), theme, articles, assets, config.source, diagnostics, references)
     rendered = tuple(o.path for o in outputs)
     if previous is not None:
         outputs = _merge(planned[0] + planned[1], outputs, previous.outputs)
-    outputs += twin_outputs(linked)
+    outputs += twin_outputs(linked, _kept(previous, changed))
     outputs += render_feeds(linked, planned[1], html_env, md_env, theme, config.source, diagnostics)
-    outputs += _static(theme.static_files(), assets, config.source, raw.static)
+    outputs += static
     if config.write:
         outputs += search_outputs(outputs, config.source / ".briefing-cache", diagnostics)
     check_outputs(outputs, diagnostics)
@@ -149,7 +154,7 @@ def build(config: BuildConfig, previous: BuildState | None = None, sources_print
         return failed()
     if config.write and sources_print is not None:
         save(config.source, config.output, sources_print, len(linked.entries), diagnostics.sorted(), [o.path for o in outputs])
-    state = BuildState(config, site.config, theme, assets, linked, registry, articles, templates, (html_env, md_env), references, {o.path: o for o in outputs}, parsed)
+    state = BuildState(config, site.config, theme, assets, linked, registry, articles, templates, (html_env, md_env), references, {o.path: o for o in outputs}, parsed, compared)
     return BuildReport(
         diagnostics.sorted(),
         len(linked.entries),
@@ -249,6 +254,16 @@ def _render(
             diagnostics.error_once((d.path, d.line, d.col, once), Pos(d.path, d.line, d.col), d.message) if d.severity == "error" else diagnostics.items.append(d)
         references.update(refs)
     return [by_path[p.path] for p in (*md_pages, *html_pages) if p.path in by_path]
+
+
+def _kept(previous: BuildState | None, changed: set[str] | None) -> Callable[[str, frozenset[str]], Output | None]:
+    """Return a lookup of the previous build's outputs that nothing they were made from has changed since."""
+
+    def kept(path: str, deps: frozenset[str]) -> Output | None:
+        old = previous.outputs.get(path) if previous is not None and changed is not None else None
+        return old if old is not None and old.deps == deps and not deps & changed else None  # type: ignore[operator]
+
+    return kept
 
 
 def _merge(pages: list[Page], fresh: list[Output], previous: dict[str, Output]) -> list[Output]:

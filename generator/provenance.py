@@ -374,10 +374,17 @@ def read_seeds(raw: RawSources, names: set[str], diagnostics: Diagnostics) -> di
     return texts
 
 
-def check_site(site: Site, raw: RawSources, seeds: Mapping[str, str], diagnostics: Diagnostics) -> Site:
-    """Return the site with each briefing's provenance filled in; report every finding as a warning."""
+def check_site(site: Site, raw: RawSources, seeds: Mapping[str, str], diagnostics: Diagnostics, memo: dict[object, Provenance] | None = None) -> Site:
+    """Return the site with each briefing's provenance filled in; report every finding as a warning.
+
+    memo keeps each comparison by what decides it (the briefing's file, its seed's text and
+    the registry's names), so a rebuild compares again only what changed; it is left
+    holding this build's comparisons only.
+    """
     bodies = {f.path: f.text for f in raw.briefings}
     names = {ident: entry.name for ident, entry in [*site.actors.items(), *site.experts.items()]}
+    names_key = hash(tuple(sorted(names.items())))
+    used: dict[object, Provenance] = {}
     briefings = []
     for briefing in site.briefings:
         source = briefing.source
@@ -385,11 +392,18 @@ def check_site(site: Site, raw: RawSources, seeds: Mapping[str, str], diagnostic
         if source is None or not source.seed or source.seed not in seeds or text is None:
             briefings.append(briefing)
             continue
-        body = "\n".join(text.split("\n")[briefing.body.first_line - 1 :])
-        provenance = compare(briefing, body, seeds[source.seed], names)
+        key = (briefing.pos.path, text, seeds[source.seed], names_key)
+        provenance = memo.get(key) if memo is not None else None
+        if provenance is None:
+            body = "\n".join(text.split("\n")[briefing.body.first_line - 1 :])
+            provenance = compare(briefing, body, seeds[source.seed], names)
+        used[key] = provenance
         for change in provenance.changes:
             diagnostics.warning(change.pos, describe(change, source.seed))
         briefings.append(dataclasses.replace(briefing, provenance=provenance))
+    if memo is not None:
+        memo.clear()
+        memo.update(used)
     return dataclasses.replace(site, briefings=tuple(briefings))
 
 

@@ -94,7 +94,7 @@ def plan_html(linked: LinkedSite) -> list[Page]:
     pages.append(Page("map/index.html", "map.html", "Actor map", {}, frozenset(shown | every_briefing)))
 
     pages.append(Page("search/index.html", "search.html", "Search", {}))
-    pages.append(Page("404.html", "404.html", "Page not found", {}, standalone=True))
+    pages.append(Page("404.html", "404.html", "Page not found", {}, frozenset({"asset:style.css"}), standalone=True))  # base.html inlines the stylesheet here
     return pages
 
 

@@ -10,7 +10,7 @@ with the same types and goes through the same generator. Schemas are JSON Schema
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Callable
 
 from . import __version__, schema
 from .annotations import MENTION
@@ -355,13 +355,14 @@ def _dump(document: dict[str, Any]) -> bytes:
     return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def twin_outputs(linked: LinkedSite) -> list[Output]:
-    """Return each briefing's briefing.json and the published schemas."""
+def twin_outputs(linked: LinkedSite, kept: Callable[[str, frozenset[str]], Output | None] = lambda path, deps: None) -> list[Output]:
+    """Return each briefing's briefing.json and the published schemas; kept(path, deps) gives a previous build's file still current."""
     outputs = []
     for entry in linked.entries:
         b = entry.briefing
-        deps = {f"briefing:{b.slug}"} | {f"actor:{c.actor.id}" for c in entry.actors} | {f"expert:{s.expert.id}" for s in entry.experts}
-        outputs.append(Output(TWIN_PATH.format(slug=b.slug), _dump(twin(entry, linked)), frozenset(deps)))
+        deps = frozenset({f"briefing:{b.slug}"} | {f"actor:{c.actor.id}" for c in entry.actors} | {f"expert:{s.expert.id}" for s in entry.experts})
+        path = TWIN_PATH.format(slug=b.slug)
+        outputs.append(kept(path, deps) or Output(path, _dump(twin(entry, linked)), deps))
     for name, document in schema_documents(linked.site.config).items():
         outputs.append(Output(f"schemas/{name}", _dump(document)))
     return outputs
