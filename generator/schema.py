@@ -260,7 +260,15 @@ class Reader:
     def _shallow(self, text: str) -> bool:
         """Check the nesting depth on the event stream, which libyaml parses without recursion; report the first level too deep."""
         depth = 0
-        for event in yaml.parse(text, Loader=Loader):
+        try:
+            events = list(yaml.parse(text, Loader=Loader))
+        except yaml.MarkedYAMLError as exc:  # PyYAML >= 6.0.4 has a nesting limit of its own, hit while it scans ahead
+            if "nesting depth" not in str(exc.problem) or exc.problem_mark is None:
+                raise
+            mark = exc.problem_mark
+            self.diagnostics.error(Pos(self.path, mark.line + 1 + self.line_offset, mark.column + 1), f"YAML nests lists and mappings more than {MAX_DEPTH} levels deep")
+            return False
+        for event in events:
             if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
                 depth += 1
                 if depth > MAX_DEPTH:
