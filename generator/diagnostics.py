@@ -34,7 +34,7 @@ class Diagnostics:
 
     def __init__(self) -> None:
         self.items: list[Diagnostic] = []
-        self._once: set[object] = set()
+        self._once: dict[object, Diagnostic] = {}  # error_once's keys and what each reported
 
     def error(self, pos: Pos, message: str) -> None:
         self.items.append(Diagnostic(pos.path, pos.line, pos.col, "error", message))
@@ -42,8 +42,17 @@ class Diagnostics:
     def error_once(self, key: object, pos: Pos, message: str) -> None:
         """Report an error unless one with the same key was reported (a template bug hits every page)."""
         if key not in self._once:
-            self._once.add(key)
             self.error(pos, message)
+            self._once[key] = self.items[-1]
+
+    def merge(self, other: Diagnostics) -> None:
+        """Take in what another collector (a worker's) reported, keeping each error_once key's error once."""
+        keyed = {id(d) for d in other._once.values()}
+        self.items.extend(d for d in other.items if id(d) not in keyed)
+        for key, d in other._once.items():
+            if key not in self._once:
+                self._once[key] = d
+                self.items.append(d)
 
     def warning(self, pos: Pos, message: str) -> None:
         self.items.append(Diagnostic(pos.path, pos.line, pos.col, "warning", message))

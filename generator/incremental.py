@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Callable, Iterable, Mapping
 
 from .article import ArticleHTML, Registry
 from .link import Entry, LinkedSite
@@ -85,6 +85,16 @@ def template_sources(names: tuple[str, ...], folders: tuple[Path, ...]) -> dict[
 def stale_pages(pages: Iterable[Page], previous: Mapping[str, Output], changed: set[str]) -> list[Page]:
     """Return the pages to render again: new ones, and those whose old or new dependencies meet a changed key."""
     return [page for page in pages if page.path not in previous or not changed.isdisjoint(page.deps | previous[page.path].deps)]
+
+
+def kept_outputs(previous: Mapping[str, Output], changed: set[str] | None) -> Callable[[str, frozenset[str]], Output | None]:
+    """Return a lookup of the previous build's outputs still current: made from the same keys, none of them changed (as stale_pages decides for pages)."""
+
+    def kept(path: str, deps: frozenset[str]) -> Output | None:
+        old = previous.get(path) if changed is not None else None
+        return old if old is not None and old.deps == deps and changed is not None and changed.isdisjoint(deps) else None
+
+    return kept
 
 
 def registry_changes(old: Registry, new: Registry) -> tuple[set[str], set[str]]:

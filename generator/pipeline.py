@@ -8,7 +8,6 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import jinja2
 
@@ -20,7 +19,7 @@ from .config import BuildConfig
 from .diagnostics import Diagnostic, Diagnostics
 from .emit import emit_markdown, plan_markdown
 from .feeds import missing_base_url, render_feeds
-from .incremental import article_affected, changed_files, changed_keys, registry_changes, stale_pages, template_sources
+from .incremental import article_affected, kept_outputs, changed_files, changed_keys, registry_changes, stale_pages, template_sources
 from .link import LinkedSite, link
 from .load import load_sources
 from .model import Pos, Provenance, Site, SiteConfig
@@ -141,7 +140,7 @@ def build(config: BuildConfig, previous: BuildState | None = None, sources_print
     rendered = tuple(o.path for o in outputs)
     if previous is not None:
         outputs = _merge(planned[0] + planned[1], outputs, previous.outputs)
-    outputs += twin_outputs(linked, _kept(previous, changed))
+    outputs += twin_outputs(linked, kept_outputs(previous.outputs if previous is not None else {}, changed))
     outputs += render_feeds(linked, planned[1], html_env, md_env, theme, config.source, diagnostics)
     outputs += static
     if config.write:
@@ -222,17 +221,17 @@ def _render(
     """
     md_env, html_env = envs
 
-    def work(share: tuple[list[Page], list[Page]]) -> tuple[list[Output], list[Diagnostic], dict[str, frozenset[str]]]:
+    def work(share: tuple[list[Page], list[Page]]) -> tuple[list[Output], Diagnostics, dict[str, frozenset[str]]]:
         local = Diagnostics()
         refs = dict(references)
         found = emit_markdown(linked, share[0], md_env, theme, source, local, refs)
         found += render_site(linked, share[1], html_env, theme, articles, assets, source, local, refs)
-        return found, local.items, refs
+        return found, local, refs
 
     workers = min(os.cpu_count() or 1, 8)
     if workers < 2 or len(md_pages) + len(html_pages) < PARALLEL_PAGES or not can_enforce():
-        found, items, refs = work((md_pages, html_pages))
-        diagnostics.items.extend(items)
+        found, local, refs = work((md_pages, html_pages))
+        diagnostics.merge(local)
         references.update(refs)
         return found
     for env, pages in ((md_env, md_pages), (html_env, html_pages)):  # compile each template once, here, for every worker
@@ -247,23 +246,11 @@ def _render(
         if isinstance(result, Overrun):
             diagnostics.error(Pos(str(source)), f"rendering the pages stopped: a worker {result.reason}")
             continue
-        found, items, refs = result
+        found, local, refs = result
         by_path.update((o.path, o) for o in found)
-        for d in items:  # a template's error is reported once, as one process would, whichever pages each worker met it on
-            once = d.message.split(" (and any other page that uses it): ")[-1]
-            diagnostics.error_once((d.path, d.line, d.col, once), Pos(d.path, d.line, d.col), d.message) if d.severity == "error" else diagnostics.items.append(d)
+        diagnostics.merge(local)  # a template's error is reported once, whichever worker met it first
         references.update(refs)
     return [by_path[p.path] for p in (*md_pages, *html_pages) if p.path in by_path]
-
-
-def _kept(previous: BuildState | None, changed: set[str] | None) -> Callable[[str, frozenset[str]], Output | None]:
-    """Return a lookup of the previous build's outputs that nothing they were made from has changed since."""
-
-    def kept(path: str, deps: frozenset[str]) -> Output | None:
-        old = previous.outputs.get(path) if previous is not None and changed is not None else None
-        return old if old is not None and old.deps == deps and not deps & changed else None  # type: ignore[operator]
-
-    return kept
 
 
 def _merge(pages: list[Page], fresh: list[Output], previous: dict[str, Output]) -> list[Output]:

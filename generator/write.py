@@ -290,10 +290,6 @@ def _write_locked(outputs: list[Output], output: Path, diagnostics: Diagnostics)
     return WriteReport(len(changed), len(outputs) - len(changed), len(deletes), tuple(kept))
 
 
-def _is_plain_file(path: Path) -> bool:
-    return not path.is_symlink() and path.is_file()
-
-
 def _stands(path: Path, size: int) -> bool:
     """Return whether a file the manifest says holds the new bytes still looks so: a plain file of their size (an edited copy is written again)."""
     try:
