@@ -23,6 +23,7 @@ from generator.diagnostics import Diagnostic, Diagnostics
 from generator.load import RawFile, decode
 from generator.parse import parse_actor, parse_briefing
 from generator.pipeline import BuildConfig, build
+from generator.theme import markdown_escape
 
 # Pieces that the formats give meaning to, mixed with arbitrary text, so the examples
 # reach the scanner's and the YAML reader's branches instead of staying plain prose.
@@ -97,7 +98,8 @@ def test_any_body_is_scanned_rewritten_and_rendered_without_an_exception(text: s
     assert_positioned(diagnostics.items, "content/briefings/any.md", 5 + text.count("\n"))
     for mention in body.mentions:
         assert mention.id in text and 5 <= mention.pos.line <= 5 + text.count("\n")
-    page = rewrite_body(body.markdown, lambda ident, label: f"[{label or ident}](#{ident})", lambda expert, n: f"> **{expert}**")
+    # the callbacks escape ids and labels as emit.py's do (the theme's finalize escapes every value of the Markdown page)
+    page = rewrite_body(body.markdown, lambda ident, label: f"[{markdown_escape(label or ident)}](#{ident})", lambda expert, n: f"> **{markdown_escape(expert)}**")
     assert active_parts(markdown.markdown(page, extensions=["fenced_code"])) == []  # the Markdown page, as a host renders it
     assert active_parts(ArticleRenderer(REGISTRY).convert(body.markdown)) == []  # the article in the HTML page
 
