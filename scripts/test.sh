@@ -23,4 +23,5 @@ fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
+export HYPOTHESIS_PROFILE="${HYPOTHESIS_PROFILE:-ci}"  # property tests derandomized: the same examples on every run (tests/conftest.py)
 exec .venv/bin/python -m pytest "$@"
