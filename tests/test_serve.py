@@ -178,6 +178,17 @@ class Recorder:
             assert self.cond.wait_for(lambda: len(self.rebuilds) >= number, TIMEOUT), f"no build {number}"
             return self.rebuilds[number - 1]
 
+    def build(self, number: int) -> Rebuild:
+        """The rebuild that published snapshot `number`: pages hear of a build before the recorder does."""
+        with self.cond:
+            assert self.cond.wait_for(lambda: any(r.number == number for r in self.rebuilds), TIMEOUT), f"no build numbered {number}"
+            return next(r for r in self.rebuilds if r.number == number)
+
+    def settle(self, server: PreviewServer) -> int:
+        """Wait until every build the server has published is recorded; return how many are."""
+        self.build(server.snapshot.number)  # the first build is number 1, recorded too
+        return len(self.rebuilds)
+
 
 @pytest.fixture(scope="module")
 def server(site: Path) -> Iterator[PreviewServer]:
@@ -332,7 +343,7 @@ def test_an_edit_rebuilds_and_tells_the_page_that_changed(server: PreviewServer,
     with ws(server) as mine, ws(server) as theirs:
         mine.send(json.dumps({"path": "/" + page, "digest": server.snapshot.digests[page]}))
         theirs.send(json.dumps({"path": "/" + other, "digest": server.snapshot.digests[other]}))
-        before = len(recorder.rebuilds)
+        before = recorder.settle(server)
         source = next(site.glob("content/briefings/**/kim-jong-un-beijing-victory-day.md"))
         _edit(source, "is expected to visit", "is expected to travel to")
         message = json.loads(mine.recv(timeout=TIMEOUT))
@@ -351,7 +362,7 @@ def test_a_stylesheet_edit_swaps_css_without_reload(server: PreviewServer, site:
     theme = site / "themes" / "default"
     if not theme.exists():
         shutil.copytree(REPO / "themes" / "default", theme)
-        server.recorder.wait(len(server.recorder.rebuilds) + 1)  # type: ignore[attr-defined]
+        server.recorder.wait(server.recorder.settle(server) + 1)  # type: ignore[attr-defined]
     with ws(server) as client:
         client.send(json.dumps({"path": "/", "digest": server.snapshot.digests[page]}))
         (theme / "static" / "style.css").write_text((theme / "static" / "style.css").read_text() + "\n.x { color: red }\n")
@@ -365,26 +376,30 @@ def test_a_broken_source_shows_the_error_and_keeps_the_last_good_site(server: Pr
     actor = site / "content" / "actors" / "china.yaml"
     good = actor.read_text("utf-8")
     last_good = dict(server.snapshot.files)
-    with ws(server) as client:
-        client.send(json.dumps({"path": "/", "digest": server.snapshot.digests["index.html"]}))
-        actor.write_text(good.replace("kind: state", "kind: state\nkidn: typo"), "utf-8")
-        message = json.loads(client.recv(timeout=TIMEOUT))
-        assert message["type"] == "error"
-        assert message["text"].startswith("content/actors/china.yaml:")
-        line = message["diagnostics"][0]["line"]
-        assert good.replace("kind: state", "kind: state\nkidn: typo").split("\n")[line - 1].startswith("kidn")
-        assert recorder.rebuilds[-1].report.failed
-        assert dict(server.snapshot.files) == last_good  # the last good site is still served
-        # A page opened while the error stands hears of it at once.
-        with ws(server) as late:
-            late.send(json.dumps({"path": "/", "digest": server.snapshot.digests["index.html"]}))
-            assert json.loads(late.recv(timeout=TIMEOUT))["type"] == "error"
-        actor.write_text(good, "utf-8")
-        kinds = [json.loads(client.recv(timeout=TIMEOUT))["type"]]
-        while kinds[-1] == "error":  # the write may have been seen as two saves of a broken file
-            kinds.append(json.loads(client.recv(timeout=TIMEOUT))["type"])
-        assert kinds[-1] == "reload"
-        assert not server.snapshot.errors
+    try:
+        with ws(server) as client:
+            client.send(json.dumps({"path": "/", "digest": server.snapshot.digests["index.html"]}))
+            actor.write_text(good.replace("kind: state", "kind: state\nkidn: typo"), "utf-8")
+            message = json.loads(client.recv(timeout=TIMEOUT))
+            assert message["type"] == "error"
+            assert message["text"].startswith("content/actors/china.yaml:")
+            line = message["diagnostics"][0]["line"]
+            assert good.replace("kind: state", "kind: state\nkidn: typo").split("\n")[line - 1].startswith("kidn")
+            assert recorder.build(message["build"]).report.failed
+            assert dict(server.snapshot.files) == last_good  # the last good site is still served
+            # A page opened while the error stands hears of it at once.
+            with ws(server) as late:
+                late.send(json.dumps({"path": "/", "digest": server.snapshot.digests["index.html"]}))
+                assert json.loads(late.recv(timeout=TIMEOUT))["type"] == "error"
+            actor.write_text(good, "utf-8")
+            kinds = [json.loads(client.recv(timeout=TIMEOUT))["type"]]
+            while kinds[-1] == "error":  # the write may have been seen as two saves of a broken file
+                kinds.append(json.loads(client.recv(timeout=TIMEOUT))["type"])
+            assert kinds[-1] == "reload"
+            assert not server.snapshot.errors
+    finally:
+        if actor.read_text("utf-8") != good:  # a failed assertion must not leave the shared site broken for the tests after it
+            actor.write_text(good, "utf-8")
 
 
 def test_a_page_that_missed_a_build_is_told_to_reload_when_it_connects(server: PreviewServer) -> None:
@@ -396,7 +411,7 @@ def test_a_page_that_missed_a_build_is_told_to_reload_when_it_connects(server: P
 def test_editor_temp_files_cause_no_rebuild_and_a_burst_causes_one(server: PreviewServer, site: Path) -> None:
     recorder: Recorder = server.recorder  # type: ignore[attr-defined]
     folder = site / "content" / "briefings" / "2025"
-    before = len(recorder.rebuilds)
+    before = recorder.settle(server)
     for name in (".kim.md.swp", "kim.md~", "4913", ".#kim.md"):
         (folder / name).write_text("junk", "utf-8")
         (folder / name).unlink()
@@ -472,7 +487,7 @@ def test_a_change_during_a_rebuild_is_followed_by_exactly_one_more(server: Previ
     kim = next(site.glob("content/briefings/**/kim-jong-un-beijing-victory-day.md"))
     constitution = next(site.glob("content/briefings/**/north-korea-nuclear-constitution-two-hostile-states.md"))
     actor = site / "content" / "actors" / "china.yaml"
-    before = len(recorder.rebuilds)
+    before = recorder.settle(server)
     _edit(kim, "::: view", "A first new sentence.\n\n::: view")
     assert entered.wait(TIMEOUT)  # the rebuild runs (held) ...
     # ... while more changes arrive, as from a git checkout: several files, one of them the same again.
@@ -496,7 +511,7 @@ def test_a_change_during_a_rebuild_is_followed_by_exactly_one_more(server: Previ
 def test_a_symlink_out_of_the_project_is_never_served(server: PreviewServer, site: Path) -> None:
     recorder: Recorder = server.recorder  # type: ignore[attr-defined]
     link = site / "static" / "passwd"
-    before = len(recorder.rebuilds)
+    before = recorder.settle(server)
     link.symlink_to("/etc/passwd")
     try:
         rebuild = recorder.wait(before + 1)
