@@ -14,7 +14,7 @@ import uuid
 import zoneinfo
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Protocol
 
 import jinja2
 
@@ -28,6 +28,12 @@ from .theme import Theme, referenced_templates
 FEED_LATEST = 20
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 NOT_IN_SITEMAP = ("404.html", "search/index.html")
+ITEM_READS = frozenset({"date", "updated", "slug"})  # a feed's items: newest first, their times and ids
+JSON_FEED_READS = ITEM_READS | {"title", "summary", "key_points", "tags", "markdown_url", "url"}  # what json_feed writes of a briefing
+
+
+class Kept(Protocol):
+    def __call__(self, path: str, deps: frozenset[str], reads: frozenset[str] | None = None) -> Output | None: ...
 
 
 @dataclass(frozen=True)
@@ -112,36 +118,59 @@ def page_feed(page: Page) -> tuple[str, str] | None:
     return None
 
 
-def render_feeds(linked: LinkedSite, html_pages: list[Page], env: jinja2.Environment, md_env: jinja2.Environment, theme: Theme, root: Path, diagnostics: Diagnostics) -> list[Output]:
-    """Return the feeds, sitemap.xml, robots.txt and llms.txt, each with what it was made from."""
+def render_feeds(
+    linked: LinkedSite,
+    html_pages: list[Page],
+    env: jinja2.Environment,
+    md_env: jinja2.Environment,
+    theme: Theme,
+    root: Path,
+    diagnostics: Diagnostics,
+    kept: Kept = lambda path, deps, reads=None: None,
+    template_names: Callable[[jinja2.Environment, str], frozenset[str] | None] = lambda env, name: None,
+) -> list[Output]:
+    """Return the feeds, sitemap.xml, robots.txt and llms.txt, each with what it was made from.
+
+    kept(path, deps, reads) gives a previous build's file that still stands for what it
+    was made from and what it can show (incremental.kept_outputs); template_names(env,
+    name) what a template can read (theme.template_names).
+    """
     config = linked.site.config
     zone = time_zone(config, diagnostics)
     outputs: list[Output] = []
     templates: dict[tuple[int, str], frozenset[str]] = {}  # parsed once per template, not once per feed (10,000 actors: minutes)
 
     def through(env: jinja2.Environment, page: Page) -> None:
+        key = (id(env), page.template)
+        if key not in templates:
+            templates[key] = referenced_templates(env, page.template)
+        deps = page.deps | {f"template:{t}" for t in templates[key]}
+        names = template_names(env, page.template)
+        old = kept(page.path, deps, names | page.reads if names is not None and page.reads is not None else None)
+        if old is not None:
+            outputs.append(old)
+            return
         context = base_context(config, page, {})
         context["url"] = lambda path: site_url(config, path) or relative(path, page.path)
         data = render(env, page, context, theme.template_path, root, diagnostics)
         if data is not None:
-            key = (id(env), page.template)
-            if key not in templates:
-                templates[key] = referenced_templates(env, page.template)
-            outputs.append(Output(page.path, data, page.deps | {f"template:{t}" for t in templates[key]}))
+            outputs.append(Output(page.path, data, deps))
 
     for feed in plan_feeds(linked):
-        items = tuple(_item(entry, config, zone) for entry in feed.entries)
+        items = tuple(_item(entry, config, zone) for entry in feed.entries)  # cheap; the rendering is what kept saves
         context = {"feed": feed, "items": items, "id": _feed_id(config, feed), "updated": _newest(feed.entries, zone, config)}
-        through(env, Page(feed.atom, "atom.xml", feed.title, context, feed.deps))
-        outputs.append(Output(feed.json, json_feed(feed, items, config), feed.deps))
+        through(env, Page(feed.atom, "atom.xml", feed.title, context, feed.deps, ITEM_READS))
+        outputs.append(kept(feed.json, feed.deps, JSON_FEED_READS) or Output(feed.json, json_feed(feed, items, config), feed.deps))
 
     listed = [p for p in html_pages if p.path not in NOT_IN_SITEMAP]
     if config.base_url:
         urls = tuple((p.path, _lastmod(p)) for p in listed)
-        through(env, Page("sitemap.xml", "sitemap.xml", "Sitemap", {"urls": urls}, frozenset({"list:briefings", "list:years", "list:timeline"} | {d for p in listed for d in p.deps if d.startswith(("briefing:", "actor:", "expert:"))})))
+        deps = frozenset({"list:briefings", "list:years", "list:timeline"} | {d for p in listed for d in p.deps if d.startswith(("briefing:", "actor:", "expert:"))})
+        through(env, Page("sitemap.xml", "sitemap.xml", "Sitemap", {"urls": urls}, deps))  # which pages exist: made from almost any field
     through(md_env, Page("robots.txt", "robots.txt", "robots.txt", {"sitemap": site_url(config, "sitemap.xml")}, frozenset()))
     llms = tuple((_markdown_text(e.briefing.title), e.briefing.markdown_url, " ".join(e.briefing.summary.split())) for e in linked.entries)
-    through(md_env, Page("llms.txt", "llms.txt", "llms.txt", {"briefings": llms}, frozenset({"list:briefings"} | _briefing_deps(linked.entries))))
+    llms_reads = frozenset({"date", "title", "summary", "markdown_url"})
+    through(md_env, Page("llms.txt", "llms.txt", "llms.txt", {"briefings": llms}, frozenset({"list:briefings"} | _briefing_deps(linked.entries)), llms_reads))
     return outputs
 
 

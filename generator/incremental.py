@@ -17,11 +17,23 @@ A page is re-rendered when it is new, or when what it was made from last time or
 is made from now meets a changed key (the union catches a briefing that left a list). A
 change to site.yaml, the theme chain or the build options is not compared: the caller
 then renders everything.
+
+A `briefing:SLUG` key is finer than that: the build also knows which of the briefing's
+fields changed (`Changes.facets`: body, title, timeline, ...; actors, experts and
+related for what linking made of it; body and views of its article's HTML), and each page knows
+which names it can read (`reads`): the names its templates spell in their code
+(theme.template_names), what helpers they call read (the graphics), and what the page's
+own context was made from (`Page.reads`, e.g. a list ordered by date reads `date`). A
+page that shows a changed briefing is re-rendered only if it can read a changed field,
+or if the briefings it shows are not the same ones as last time. So a sentence added to
+an article re-renders that briefing's pages, not every tag and actor page that lists it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
@@ -31,6 +43,17 @@ from .model import Briefing
 from .pages import Output, Page
 
 WORD = re.compile(r"\w+")
+FIELDS = tuple(f.name for f in dataclasses.fields(Briefing))
+DERIVED = {"body": ("reading_minutes",), "slug": ("url", "markdown_url"), "field_pos": ("pos_of",)}  # Briefing's properties, by the field they read
+ENTRY_FIELDS = ("actors", "experts", "related")  # what link adds (ActorCard, ExpertSection, related briefings)
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What differs between two builds: the changed keys, and for each briefing in both, the names of what changed in it."""
+
+    keys: set[str]
+    facets: dict[str, frozenset[str]]  # briefing:SLUG -> names; a key absent here (added, removed, not a briefing) changed in every way
 
 
 def entry_shape(entry: Entry) -> tuple[object, ...]:
@@ -38,18 +61,24 @@ def entry_shape(entry: Entry) -> tuple[object, ...]:
     return (
         entry.briefing,
         tuple((card.actor.id, card.role) for card in entry.actors),
-        tuple((section.expert.id, section.role, section.views) for section in entry.experts),
+        tuple((section.expert.id, section.role, tuple((v.expert, v.text, v.anchor) for v in section.views)) for section in entry.experts),  # a view's position is not shown
         tuple(related.slug for related in entry.related),
     )
 
 
-def changed_keys(old: LinkedSite, new: LinkedSite, old_articles: Mapping[str, ArticleHTML], new_articles: Mapping[str, ArticleHTML]) -> set[str]:
-    """Return the model keys whose values differ between two linked sites (added and removed ones included)."""
+def changed_keys(old: LinkedSite, new: LinkedSite, old_articles: Mapping[str, ArticleHTML], new_articles: Mapping[str, ArticleHTML]) -> Changes:
+    """Return the model keys whose values differ between two linked sites (added and removed ones included), with what changed in each briefing."""
     keys: set[str] = set()
+    facets: dict[str, frozenset[str]] = {}
     for slug in old.by_slug.keys() | new.by_slug.keys():
         before, after = old.by_slug.get(slug), new.by_slug.get(slug)
-        if before is None or after is None or entry_shape(before) != entry_shape(after) or old_articles.get(slug) != new_articles.get(slug):
+        if before is None or after is None:
             keys.add(f"briefing:{slug}")
+            continue
+        names = _changed_names(before, after, old_articles.get(slug), new_articles.get(slug))
+        if names:
+            keys.add(f"briefing:{slug}")
+            facets[f"briefing:{slug}"] = names
     for kind, was, now in (("actor", old.site.actors, new.site.actors), ("expert", old.site.experts, new.site.experts)):
         keys.update(f"{kind}:{ident}" for ident in was.keys() | now.keys() if was.get(ident) != now.get(ident))
     if tuple(old.by_slug) != tuple(new.by_slug):
@@ -58,7 +87,28 @@ def changed_keys(old: LinkedSite, new: LinkedSite, old_articles: Mapping[str, Ar
         keys.add("list:years")
     if tuple(old.events) != tuple(new.events):
         keys.add("list:timeline")
-    return keys
+    return Changes(keys, facets)
+
+
+def _changed_names(before: Entry, after: Entry, old_html: ArticleHTML | None, new_html: ArticleHTML | None) -> frozenset[str]:
+    """Return the names of what differs between two versions of a briefing's entry: its fields, their properties, what link and Markdown made of them.
+
+    The article's HTML is read as articles[slug].body or .views: a change to it is named
+    by that field, so a page showing only view passages stays when the rest changes.
+    """
+    shape_before, shape_after = entry_shape(before), entry_shape(after)
+    if shape_before == shape_after and old_html == new_html:
+        return frozenset()
+    names: set[str] = set()
+    if old_html != new_html:
+        names.update(f.name for f in dataclasses.fields(ArticleHTML) if old_html is None or new_html is None or getattr(old_html, f.name) != getattr(new_html, f.name))
+    if before.briefing != after.briefing:
+        for name in FIELDS:
+            if getattr(before.briefing, name) != getattr(after.briefing, name):
+                names.add(name)
+                names.update(DERIVED.get(name, ()))
+    names.update(name for name, x, y in zip(ENTRY_FIELDS, shape_before[1:], shape_after[1:]) if x != y)
+    return frozenset(names)
 
 
 def changed_files(prefix: str, old: Mapping[str, bytes], new: Mapping[str, bytes]) -> set[str]:
@@ -82,17 +132,35 @@ def template_sources(names: tuple[str, ...], folders: tuple[Path, ...]) -> dict[
     return dict(sorted(sources.items()))
 
 
-def stale_pages(pages: Iterable[Page], previous: Mapping[str, Output], changed: set[str]) -> list[Page]:
-    """Return the pages to render again: new ones, and those whose old or new dependencies meet a changed key."""
-    return [page for page in pages if page.path not in previous or not changed.isdisjoint(page.deps | previous[page.path].deps)]
+def stale_pages(pages: Iterable[Page], previous: Mapping[str, Output], changes: Changes, reads: Callable[[Page], frozenset[str] | None]) -> list[Page]:
+    """Return the pages to render again: new ones, and those whose old or new dependencies meet a change they can show."""
+    return [page for page in pages if not current(previous.get(page.path), page.deps, changes, lambda: reads(page))]
 
 
-def kept_outputs(previous: Mapping[str, Output], changed: set[str] | None) -> Callable[[str, frozenset[str]], Output | None]:
+def current(old: Output | None, deps: frozenset[str], changes: Changes | None, reads: Callable[[], frozenset[str] | None]) -> bool:
+    """Return whether a previous build's output still stands for a page made from deps that reads the names reads() gives (None: any)."""
+    if old is None or changes is None:
+        return False
+    met = changes.keys.intersection(deps | old.deps)
+    if not met:
+        return True
+    if any(key not in changes.facets for key in met) or not _same_model_keys(deps, old.deps):
+        return False
+    names = reads()
+    return names is not None and all(changes.facets[key].isdisjoint(names) for key in met)
+
+
+def _same_model_keys(deps: frozenset[str], old: frozenset[str]) -> bool:
+    """Return whether a page shows the same briefings, actors and experts as its old output did (which also records templates)."""
+    return all(key.startswith("template:") or key == "list:years" for key in deps ^ old)
+
+
+def kept_outputs(previous: Mapping[str, Output], changes: Changes | None) -> Callable[[str, frozenset[str]], Output | None]:
     """Return a lookup of the previous build's outputs still current: made from the same keys, none of them changed (as stale_pages decides for pages)."""
 
-    def kept(path: str, deps: frozenset[str]) -> Output | None:
-        old = previous.get(path) if changed is not None else None
-        return old if old is not None and old.deps == deps and changed is not None and changed.isdisjoint(deps) else None
+    def kept(path: str, deps: frozenset[str], reads: frozenset[str] | None = None) -> Output | None:
+        old = previous.get(path)
+        return old if old is not None and old.deps == deps and current(old, deps, changes, lambda: reads) else None
 
     return kept
 

@@ -24,6 +24,7 @@ class Page:
     title: str
     context: Mapping[str, Any]
     deps: frozenset[str] = frozenset()  # model keys it shows: briefing:SLUG, actor:ID, expert:ID, list:*
+    reads: frozenset[str] | None = None  # what its context was made from, by briefing field name (incremental.py); None: anything
     standalone: bool = False  # served at any depth (404.html): links from base_url (else from the host's root, CSS inlined)
 
 

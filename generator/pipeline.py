@@ -19,17 +19,17 @@ from .config import BuildConfig
 from .diagnostics import Diagnostic, Diagnostics
 from .emit import emit_markdown, plan_markdown
 from .feeds import missing_base_url, render_feeds
-from .incremental import article_affected, kept_outputs, changed_files, changed_keys, registry_changes, stale_pages, template_sources
+from .incremental import Changes, article_affected, kept_outputs, changed_files, changed_keys, registry_changes, stale_pages, template_sources
 from .link import LinkedSite, link
 from .load import load_sources
 from .model import Pos, Provenance, Site, SiteConfig
 from .pages import Output, Page, relative
 from .parse import ParseCache, parse
 from .provenance import check_site as check_provenance, read_seeds, seed_names
-from .render import plan_html, render_site
+from .render import page_reads, plan_html, render_site
 from .search import search_outputs
 from .twin import twin_outputs
-from .theme import Theme, environments, resolve_theme
+from .theme import Theme, environments, resolve_theme, template_names
 from .validate import shared_aliases, validate
 from .write import WriteReport, check_output, check_outputs, write_site
 
@@ -53,6 +53,7 @@ class BuildState:
     templates: dict[str, bytes]
     environments: tuple[jinja2.Environment, jinja2.Environment]
     references: dict[str, frozenset[str]]  # template name -> the template keys it depends on
+    names: dict[tuple[str, str], frozenset[str] | None]  # (environment, template name) -> what it can read (theme.template_names)
     outputs: dict[str, Output]  # by path
     parsed: ParseCache  # a memo of pure per-file parses, kept across failed builds too
     compared: dict[object, Provenance] = field(default_factory=dict)  # provenance.check_site's memo
@@ -123,25 +124,34 @@ def build(config: BuildConfig, previous: BuildState | None = None, sources_print
         return failed()
     if previous is not None and previous.templates == templates:
         html_env, md_env = previous.environments  # compiled templates and their dependencies are reused
-        references = previous.references
+        references, names = previous.references, previous.names
     else:
         html_env, md_env = environments(theme)
-        references = {}
-    changed: set[str] | None = None
+        references, names = {}, {}
+
+    def names_of(env: jinja2.Environment, template: str) -> frozenset[str] | None:
+        key = ("html" if env is html_env else "md", template)
+        if key not in names:
+            names[key] = template_names(env, template)
+        return names[key]
+
+    changes: Changes | None = None
     static = _static(theme.static_files(), assets, config.source, raw.static)
     planned = (plan_markdown(linked), plan_html(linked))
     md_pages, html_pages = planned
     if previous is not None:
-        changed = changed_keys(previous.linked, linked, previous.articles, articles) | changed_files("template", previous.templates, templates)
-        changed |= {d for o in static if (old := previous.outputs.get(o.path)) is None or old.data != o.data for d in o.deps}  # a page may inline an asset
-        md_pages = stale_pages(md_pages, previous.outputs, changed)
-        html_pages = stale_pages(html_pages, previous.outputs, changed)
+        changes = changed_keys(previous.linked, linked, previous.articles, articles)
+        changes.keys.update(changed_files("template", previous.templates, templates))
+        changes.keys.update(d for o in static if (old := previous.outputs.get(o.path)) is None or old.data != o.data for d in o.deps)  # a page may inline an asset
+        md_pages = stale_pages(md_pages, previous.outputs, changes, lambda page: page_reads(page, lambda t: names_of(md_env, t)))
+        html_pages = stale_pages(html_pages, previous.outputs, changes, lambda page: page_reads(page, lambda t: names_of(html_env, t)))
     outputs = _render(linked, md_pages, html_pages, (md_env, html_env), theme, articles, assets, config.source, diagnostics, references)
     rendered = tuple(o.path for o in outputs)
+    kept = kept_outputs(previous.outputs if previous is not None else {}, changes)
     if previous is not None:
         outputs = _merge(planned[0] + planned[1], outputs, previous.outputs)
-    outputs += twin_outputs(linked, kept_outputs(previous.outputs if previous is not None else {}, changed))
-    outputs += render_feeds(linked, planned[1], html_env, md_env, theme, config.source, diagnostics)
+    outputs += twin_outputs(linked, kept)
+    outputs += render_feeds(linked, planned[1], html_env, md_env, theme, config.source, diagnostics, kept, names_of)
     outputs += static
     if config.write:
         outputs += search_outputs(outputs, config.source / ".briefing-cache", diagnostics)
@@ -153,7 +163,7 @@ def build(config: BuildConfig, previous: BuildState | None = None, sources_print
         return failed()
     if config.write and sources_print is not None:
         save(config.source, config.output, sources_print, len(linked.entries), diagnostics.sorted(), [o.path for o in outputs])
-    state = BuildState(config, site.config, theme, assets, linked, registry, articles, templates, (html_env, md_env), references, {o.path: o for o in outputs}, parsed, compared)
+    state = BuildState(config, site.config, theme, assets, linked, registry, articles, templates, (html_env, md_env), references, names, {o.path: o for o in outputs}, parsed, compared)
     return BuildReport(
         diagnostics.sorted(),
         len(linked.entries),
@@ -162,7 +172,7 @@ def build(config: BuildConfig, previous: BuildState | None = None, sources_print
         time.perf_counter() - started,
         state=state,
         rendered=rendered,
-        changed=frozenset(changed) if changed is not None else None,
+        changed=frozenset(changes.keys) if changes is not None else None,
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 import jinja2
 
@@ -18,6 +18,22 @@ from .pages import Output, Page, base_context, paginate, render
 from .theme import Theme, referenced_templates
 
 HOME_LATEST = 10
+BY_DATE = frozenset({"date"})  # a list of briefings, newest first, reads their dates
+HELPER_READS = {"graphics": Graphics.READS}  # what the helpers in a page's context read of the briefings it shows
+
+
+def page_reads(page: Page, template_names: Callable[[str], frozenset[str] | None]) -> frozenset[str] | None:
+    """Return the briefing fields a page can show: what its template names, what helpers it calls read, what its context was made from; None: any."""
+    if page.reads is None:
+        return None
+    names = template_names(page.template)
+    if names is None:
+        return None
+    extra = set(page.reads)
+    for helper, read in HELPER_READS.items():
+        if helper in names:
+            extra |= read
+    return names | extra
 
 
 def cards_deps(entries: tuple[Entry, ...]) -> set[str]:
@@ -39,6 +55,7 @@ def plan_html(linked: LinkedSite) -> list[Page]:
             site.config.title,
             {"entries": latest, "years": tuple(linked.years)},
             frozenset({"list:briefings"} | cards_deps(latest)),
+            BY_DATE,
         )
     )
     for entry in linked.entries:
@@ -47,14 +64,14 @@ def plan_html(linked: LinkedSite) -> list[Page]:
         deps |= {f"briefing:{r.slug}" for r in entry.related}
         pages.append(Page(entry.briefing.url, "briefing.html", entry.briefing.title, {"entry": entry}, frozenset(deps)))
 
-    pages.append(Page("archive/index.html", "archive.html", "Archive", {"years": {y: len(b) for y, b in linked.years.items()}}, frozenset({"list:briefings"} | every_briefing)))
+    pages.append(Page("archive/index.html", "archive.html", "Archive", {"years": {y: len(b) for y, b in linked.years.items()}}, frozenset({"list:briefings"} | every_briefing), BY_DATE))
     for year, briefings in linked.years.items():
         entries = tuple(linked.by_slug[b.slug] for b in briefings)
         deps = frozenset({"list:briefings"} | cards_deps(entries))
-        pages.append(Page(f"archive/{year}/index.html", "year.html", f"Briefings of {year}", {"year": year, "entries": entries, "years": tuple(linked.years)}, deps))
+        pages.append(Page(f"archive/{year}/index.html", "year.html", f"Briefings of {year}", {"year": year, "entries": entries, "years": tuple(linked.years)}, deps, BY_DATE))
 
     every_actor = {f"actor:{i}" for i in site.actors}
-    pages.append(Page("actors/index.html", "actors.html", "Actors", {"actors": tuple(site.actors.values()), "counts": {i: len(c) for i, c in linked.actor_cards.items()}}, frozenset(every_actor | every_briefing)))
+    pages.append(Page("actors/index.html", "actors.html", "Actors", {"actors": tuple(site.actors.values()), "counts": {i: len(c) for i, c in linked.actor_cards.items()}}, frozenset(every_actor | every_briefing), frozenset({"actors"})))
     for actor in site.actors.values():
         cards = linked.actor_cards.get(actor.id, ())
         co = linked.co_actors.get(actor.id, ())
@@ -62,36 +79,36 @@ def plan_html(linked: LinkedSite) -> list[Page]:
         deps = {f"actor:{actor.id}"} | {f"briefing:{c.briefing.slug}" for c in cards} | {f"actor:{a.id}" for a, _ in co} | {f"expert:{e.id}" for e in experts}
         for path, chunk, pager in paginate(cards, per_page, f"actors/{actor.id}"):
             context = {"actor": actor, "cards": chunk, "stances": tuple(reversed(cards)), "co_actors": co, "experts": experts, "pager": pager}
-            pages.append(Page(path, "actor.html", actor.name, context, frozenset(deps)))
+            pages.append(Page(path, "actor.html", actor.name, context, frozenset(deps), BY_DATE | {"actors", "experts"}))
 
     every_expert = {f"expert:{i}" for i in site.experts}
-    pages.append(Page("experts/index.html", "experts.html", "Experts", {"experts": tuple(site.experts.values()), "counts": {i: len(s) for i, s in linked.expert_sections.items()}}, frozenset(every_expert | every_briefing)))
+    pages.append(Page("experts/index.html", "experts.html", "Experts", {"experts": tuple(site.experts.values()), "counts": {i: len(s) for i, s in linked.expert_sections.items()}}, frozenset(every_expert | every_briefing), frozenset({"experts"})))
     for expert in site.experts.values():
         sections = linked.expert_sections.get(expert.id, ())
         deps = {f"expert:{expert.id}"} | {f"briefing:{s.briefing.slug}" for s in sections}
         for path, chunk, pager in paginate(sections, per_page, f"experts/{expert.id}"):
-            pages.append(Page(path, "expert.html", expert.name, {"expert": expert, "sections": chunk, "pager": pager}, frozenset(deps)))
+            pages.append(Page(path, "expert.html", expert.name, {"expert": expert, "sections": chunk, "pager": pager}, frozenset(deps), BY_DATE | {"experts"}))
 
-    pages.append(Page("tags/index.html", "tags.html", "Tags", {"tags": {t: len(b) for t, b in linked.tags.items()}}, frozenset({"list:briefings"} | every_briefing)))
+    pages.append(Page("tags/index.html", "tags.html", "Tags", {"tags": {t: len(b) for t, b in linked.tags.items()}}, frozenset({"list:briefings"} | every_briefing), frozenset({"tags"})))
     for tag, briefings in linked.tags.items():
         entries = tuple(linked.by_slug[b.slug] for b in briefings)
         deps = frozenset(cards_deps(entries))
         for path, chunk, pager in paginate(entries, per_page, f"tags/{tag}"):
-            pages.append(Page(path, "tag.html", site.config.tag_name(tag), {"tag": tag, "entries": chunk, "pager": pager}, deps))
+            pages.append(Page(path, "tag.html", site.config.tag_name(tag), {"tag": tag, "entries": chunk, "pager": pager}, deps, BY_DATE))
 
     years = tuple(linked.events)
-    pages.append(Page("timeline/index.html", "timeline_index.html", "Timeline", {"years": {y: len(e) for y, e in linked.events.items()}}, frozenset({"list:timeline"} | every_briefing)))
+    pages.append(Page("timeline/index.html", "timeline_index.html", "Timeline", {"years": {y: len(e) for y, e in linked.events.items()}}, frozenset({"list:timeline"} | every_briefing), frozenset({"timeline"})))
     for year, items in linked.events.items():
         deps = frozenset({"list:timeline"} | {f"briefing:{i.briefing.slug}" for i in items})
-        pages.append(Page(f"timeline/{year}/index.html", "timeline.html", f"Timeline of {year}", {"year": year, "items": items, "years": years}, deps))
+        pages.append(Page(f"timeline/{year}/index.html", "timeline.html", f"Timeline of {year}", {"year": year, "items": items, "years": years}, deps, frozenset({"timeline"})))
 
     corrections = corrections_log(linked)
     deps = frozenset({"list:briefings"} | {f"briefing:{b.slug}" for _, b in corrections})
     for path, chunk, pager in paginate(corrections, per_page, "corrections"):
-        pages.append(Page(path, "corrections.html", "Corrections", {"items": chunk, "pager": pager}, deps))
+        pages.append(Page(path, "corrections.html", "Corrections", {"items": chunk, "pager": pager}, deps, frozenset({"corrections"})))
 
     shown = {f"actor:{i}" for i in linked.actor_cards} | {f"expert:{i}" for i in linked.expert_sections}
-    pages.append(Page("map/index.html", "map.html", "Actor map", {}, frozenset(shown | every_briefing)))
+    pages.append(Page("map/index.html", "map.html", "Actor map", {}, frozenset(shown | every_briefing), frozenset({"actors", "experts"})))
 
     pages.append(Page("search/index.html", "search.html", "Search", {}))
     pages.append(Page("404.html", "404.html", "Page not found", {}, frozenset({"asset:style.css"}), standalone=True))  # base.html inlines the stylesheet here

@@ -117,6 +117,35 @@ def environments(theme: Theme) -> tuple[jinja2.Environment, jinja2.Environment]:
     return html, md
 
 
+ATTRIBUTE_PATH = re.compile(r"\w+(?:\.\w+)*")  # "body", "briefing.title"; not a path such as "actors/index.html"
+DYNAMIC_READS = frozenset({"attr", "pprint"})  # filters that reach attributes by a computed name, or print every one
+
+
+def template_names(env: jinja2.Environment, name: str) -> frozenset[str] | None:
+    """Return every name and word of a string that the template and those it uses spell in their code; None if it may reach any attribute.
+
+    Markup and comments are left out: a template can only read an attribute it names, in
+    `a.name`, `a["name"]` or a filter's `attribute="a.name"`, unless it computes the name
+    (the attr filter, or strings joined with ~) or prints whole objects (pprint).
+    """
+    names: set[str] = set()
+    for current in sorted(referenced_templates(env, name)):
+        try:
+            source = env.loader.get_source(env, current)[0]  # type: ignore[union-attr]
+        except jinja2.TemplateNotFound:
+            continue
+        try:
+            tokens = list(env.lex(source))
+        except jinja2.TemplateSyntaxError:
+            return None  # reported where the template is rendered
+        for _, kind, value in tokens:
+            if kind == "name":
+                names.add(value)
+            elif kind == "string" and ATTRIBUTE_PATH.fullmatch(value[1:-1]):
+                names.update(value[1:-1].split("."))
+    return None if DYNAMIC_READS & names else frozenset(names)
+
+
 def referenced_templates(env: jinja2.Environment, name: str) -> frozenset[str]:
     """Return name and every template it extends, includes or imports, transitively."""
     seen: set[str] = set()

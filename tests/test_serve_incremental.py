@@ -71,6 +71,15 @@ def _steps(root: Path) -> list[tuple[str, Callable[[], None]]]:
         ("briefing body", _edit(b5, "::: view", "A new sentence in the article.\n\n::: view")),
         ("briefing title", _edit(b5, "title: Briefing 5 on", "title: Retitled briefing 5 on")),
         ("briefing tags", _edit(b5, "tags:\n", "tags:\n  - brand-new-tag\n")),
+        ("briefing summary", _edit(b5, "summary: ", "summary: Newly summarised. ")),
+        ("briefing key point", _edit(b5, "key_points:\n", "key_points:\n  - A new first point.\n")),
+        ("briefing actor stance", _edit(b5, "    stance: supportive", "    stance: opposed")),
+        ("briefing actor position", _edit(b5, "    position: ", "    position: Now ")),
+        ("briefing expert gist", _edit(b5, "    gist: ", "    gist: Lately ")),
+        ("briefing view text", _edit(b5, "\n:::\n", "\nAn added last sentence of the view.\n:::\n")),
+        ("briefing event text", _edit(b5, "    event: ", "    event: Reportedly ")),
+        ("briefing question and update", _edit(b5, "\ndate: ", "\nquestion: What comes next?\nupdated: 2030-01-02\ndate: ")),
+        ("briefing article appended", lambda: _briefing(root, 4).open("a", encoding="utf-8").write("\nA closing sentence.\n")),
         ("briefing date to a new year", _edit(b6, "\ndate: 20", "\ndate: 19")),
         ("briefing timeline", _edit(b6, "timeline:\n", "timeline:\n  - date: 1950\n    event: A new early event\n")),
         ("actor edit", _edit(content / "actors" / "actor-001.yaml", "role: ", "role: Newly appointed ")),
@@ -115,7 +124,7 @@ def test_an_unchanged_rebuild_renders_nothing(site: Path) -> None:
     assert _files(again) == _files(first)
 
 
-def test_a_briefing_edit_renders_the_pages_that_show_it_and_no_other_briefing(tmp_path: Path) -> None:
+def test_an_article_edit_renders_the_briefing_and_what_shows_its_text_not_the_lists(tmp_path: Path) -> None:
     root = synth.synthesize(tmp_path / "site", 16, seed=3)
     config = _config(root)
     first = build(config)
@@ -125,13 +134,31 @@ def test_a_briefing_edit_renders_the_pages_that_show_it_and_no_other_briefing(tm
     report = build(config, previous=first.state)
     entry = first.state.linked.by_slug["briefing-00012"]
     showing = [e.briefing for e in first.state.linked.entries if "briefing-00012" in {r.slug for r in e.related}]
-    expected = {entry.briefing.url, entry.briefing.markdown_url} | {b.url for b in showing} | {b.markdown_url for b in showing}
-    expected |= {f"tags/{t}/index.html" for t in entry.briefing.tags} | {f"actors/{c.actor.id}/index.html" for c in entry.actors}
-    expected |= {f"experts/{s.expert.id}/index.html" for s in entry.experts} | {f"archive/{entry.briefing.date.year}/index.html"}
-    expected |= {f"timeline/{e.date.year}/index.html" for e in entry.briefing.timeline}
-    expected |= {"archive/index.html", "tags/index.html", "actors/index.html", "experts/index.html", "timeline/index.html"}
+    own = {entry.briefing.url, entry.briefing.markdown_url}
+    related = {b.url for b in showing} | {b.markdown_url for b in showing}
+    experts = {f"experts/{s.expert.id}/index.html" for s in entry.experts}  # the views moved down two lines, so their positions changed
     rendered = set(report.rendered)
-    assert expected <= rendered
-    other_briefings = {p for p in rendered if p.startswith("briefings/")} - expected
-    assert not other_briefings
+    assert own <= rendered
+    assert rendered <= own | related | experts, sorted(rendered - own - related - experts)
+    # The lists show the briefing's title, date and summary, which did not change: none of them is rendered again.
+    lists = {f"tags/{t}/index.html" for t in entry.briefing.tags} | {f"actors/{c.actor.id}/index.html" for c in entry.actors}
+    lists |= {"index.html", "archive/index.html", f"archive/{entry.briefing.date.year}/index.html", "tags/index.html", "actors/index.html", "map/index.html"}
+    assert not lists & rendered
     assert report.changed == frozenset({"briefing:briefing-00012"})
+
+
+def test_a_title_edit_renders_the_lists_that_show_the_briefing(tmp_path: Path) -> None:
+    root = synth.synthesize(tmp_path / "site", 16, seed=3)
+    config = _config(root)
+    first = build(config)
+    assert first.state is not None
+    path = _briefing(root, 12)
+    path.write_text(path.read_text("utf-8").replace("title: Briefing 12 on", "title: Retitled briefing 12 on", 1), "utf-8")
+    report = build(config, previous=first.state)
+    entry = first.state.linked.by_slug["briefing-00012"]
+    expected = {f"tags/{t}/index.html" for t in entry.briefing.tags} | {f"actors/{c.actor.id}/index.html" for c in entry.actors}
+    expected |= {f"experts/{s.expert.id}/index.html" for s in entry.experts} | {f"archive/{entry.briefing.date.year}/index.html"}
+    expected |= {f"timeline/{e.date.year}/index.html" for e in entry.briefing.timeline} | {entry.briefing.url, entry.briefing.markdown_url}
+    assert expected <= set(report.rendered)
+    files = {o.path: o.data for o in report.outputs}
+    assert b"Retitled briefing 12 on" in files["feed.xml"] + b"".join(files[f"tags/{t}/feed.xml"] for t in entry.briefing.tags)
