@@ -276,11 +276,7 @@ def _write_locked(outputs: list[Output], output: Path, diagnostics: Diagnostics)
     deletes, kept_stale = _deletable(output, sorted(set(old) - set(new)), old)
     staging = _make_staging(output)
     try:
-        new_root = staging / "new"
-        for o in changed:
-            target = new_root / o.path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(o.data)
+        _stage(staging / "new", changed)
         plan = _Plan(staging.name, tuple((o.path, o.path in old and os.path.lexists(output / o.path)) for o in changed), tuple(deletes), tuple(dirs), dict(sorted(old.items())))
         _apply(output, staging, plan, dict(sorted(new.items())))
     finally:
@@ -288,6 +284,24 @@ def _write_locked(outputs: list[Output], output: Path, diagnostics: Diagnostics)
     _prune(output, deletes)
     kept = sorted(set(foreign_files(output, set(new))) | set(kept_stale))
     return WriteReport(len(changed), len(outputs) - len(changed), len(deletes), tuple(kept))
+
+
+def _stage(root: Path, outputs: list[Output]) -> None:
+    """Write the outputs under root: each folder made once, parents first, each file created new (never through a link)."""
+    base = os.fspath(root)
+    os.mkdir(base)
+    folders = {rel.rpartition("/")[0] for rel in (o.path for o in outputs)} - {""}
+    for folder in sorted({"/".join(f.split("/")[:n]) for f in folders for n in range(1, f.count("/") + 2)}):
+        os.mkdir(f"{base}/{folder}")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    for o in outputs:
+        fd = os.open(f"{base}/{o.path}", flags, 0o666)
+        try:
+            view, done = memoryview(o.data), 0
+            while done < len(view):
+                done += os.write(fd, view[done:])
+        finally:
+            os.close(fd)
 
 
 def _stands(path: Path, size: int) -> bool:
@@ -373,14 +387,14 @@ def _apply(output: Path, staging: Path, plan: _Plan, manifest: dict[str, str]) -
     try:
         old_root = staging / "old"
         pause = os.environ.get(PAUSE_HOOK)
-        for folder in plan.dirs:
-            with contextlib.suppress(FileExistsError):
-                (output / folder).mkdir()
-        for n, (rel, had) in enumerate(plan.writes):
+        new_dirs = set(plan.dirs)
+        whole = [folder for folder in plan.dirs if folder.rpartition("/")[0] not in new_dirs]  # new folders in folders that stand
+        moves = [(folder, False) for folder in whole] + [(rel, had) for rel, had in plan.writes if not _inside(rel, new_dirs)]
+        for n, (rel, had) in enumerate(moves):
             target = output / rel
             if had:
                 _backup(target, old_root / rel)
-            os.replace(staging / "new" / rel, target)
+            os.replace(staging / "new" / rel, target)  # a new folder moves in whole, with every file staged in it
             if pause and n == 0:
                 Path(pause).write_text("applying\n")
                 time.sleep(60)
@@ -393,6 +407,11 @@ def _apply(output: Path, staging: Path, plan: _Plan, manifest: dict[str, str]) -
         journal.unlink()
         raise
     journal.unlink()
+
+
+def _inside(rel: str, folders: set[str]) -> bool:
+    """Return whether rel lies in one of the folders (a file in a new folder moves in with it)."""
+    return rel.rpartition("/")[0] in folders
 
 
 def _backup(target: Path, backup: Path) -> None:
@@ -489,16 +508,23 @@ def _prune(output: Path, deleted: list[str]) -> None:
 def foreign_files(output: Path, ours: set[str]) -> list[str]:
     """Return the files in the output the generator did not write, hidden and host files aside, without following links."""
     found: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(output, followlinks=False):
-        top = Path(dirpath) == output
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and not (top and d in HOST_FILES))
-        for name in sorted(filenames):
-            if name.startswith(".") or (top and name in HOST_FILES):
+    todo = [""]
+    while todo:
+        folder = todo.pop()
+        try:
+            with os.scandir(os.path.join(output, folder)) as entries:
+                listed = [(e.name, e.is_dir(follow_symlinks=False)) for e in entries]
+        except OSError:
+            continue  # as os.walk does: a folder that cannot be read is passed over
+        for name, is_dir in listed:
+            if name.startswith(".") or (not folder and name in HOST_FILES):
                 continue
-            rel = Path(dirpath, name).relative_to(output).as_posix()
-            if rel not in ours:
+            rel = f"{folder}/{name}" if folder else name
+            if is_dir:
+                todo.append(rel)
+            elif rel not in ours:
                 found.append(rel)
-    return found
+    return sorted(found)
 
 
 def _save_manifest(output: Path, files: dict[str, str]) -> None:

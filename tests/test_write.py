@@ -109,6 +109,33 @@ def test_a_foreign_file_in_the_way_stops_the_write_and_changes_nothing(tmp_path:
     assert snapshot(out) == before
 
 
+def test_new_folders_move_in_whole_and_a_failed_apply_takes_them_out_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "site"
+    write({"index.html": "home", "old/index.html": "old"}, out)
+    before = snapshot(out)
+    moved: list[str] = []
+    real = os.replace
+
+    def failing(src: object, dst: object) -> None:
+        rel = Path(str(dst)).relative_to(out).as_posix()
+        if not rel.startswith("."):  # the journal and the manifest are written by rename too
+            moved.append(rel)
+        if len(moved) == 3 and moved[-1] == rel:
+            raise PermissionError(13, "Permission denied", str(dst))
+        real(src, dst)  # type: ignore[arg-type]
+
+    files = {"index.html": "home 2", "old/index.html": "old 2", "new/index.html": "n", "new/deep/a.html": "a", "new/deep/b.html": "b", "old/more/c.html": "c"}
+    monkeypatch.setattr(os, "replace", failing)
+    report, diags = write(files, out)
+    assert report is None and "Permission denied" in str(diags.errors[0])
+    assert moved[:2] == ["new", "old/more"]  # one rename per new folder, with the files staged in it
+    assert snapshot(out) == before and sorted(p.name for p in out.iterdir()) == [".briefing-manifest.json", "index.html", "old"]
+    monkeypatch.setattr(os, "replace", real)
+    report, diags = write(files, out)
+    assert report is not None and report.written == 6 and not diags.items
+    assert {rel: data.decode() for rel, data in snapshot(out).items() if rel != MANIFEST} == files
+
+
 def test_refuses_output_equal_to_source(tmp_path: Path) -> None:
     assert refusal(tmp_path, tmp_path) == ["refusing to build into the source folder or a folder that contains it; choose a folder such as site/"]
 
