@@ -129,20 +129,16 @@ def template_names(env: jinja2.Environment, name: str) -> frozenset[str] | None:
     (the attr filter, or strings joined with ~) or prints whole objects (pprint).
     """
     names: set[str] = set()
-    for current in sorted(referenced_templates(env, name)):
-        try:
-            source = env.loader.get_source(env, current)[0]  # type: ignore[union-attr]
-        except jinja2.TemplateNotFound:
-            continue
-        try:
-            tokens = list(env.lex(source))
-        except jinja2.TemplateSyntaxError:
-            return None  # reported where the template is rendered
-        for _, kind, value in tokens:
-            if kind == "name":
-                names.add(value)
-            elif kind == "string" and ATTRIBUTE_PATH.fullmatch(value[1:-1]):
-                names.update(value[1:-1].split("."))
+    try:
+        sources = [env.loader.get_source(env, t)[0] for t in sorted(referenced_templates(env, name))]  # type: ignore[union-attr]
+        tokens = [token for source in sources for token in env.lex(source)]
+    except (jinja2.TemplateSyntaxError, jinja2.TemplateNotFound):
+        return None  # reported where the template is rendered
+    for _, kind, value in tokens:
+        if kind == "name":
+            names.add(value)
+        elif kind == "string" and ATTRIBUTE_PATH.fullmatch(value[1:-1]):
+            names.update(value[1:-1].split("."))
     return None if DYNAMIC_READS & names else frozenset(names)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
+import jinja2
+
 from conftest import run_cli
 
 from generator.pipeline import BuildConfig, build
@@ -75,3 +77,26 @@ def test_template_syntax_error_is_positioned(make_site: Callable[..., Path]) -> 
     result = run_cli("check", "--source", str(root))
     assert result.returncode == 1
     assert "themes/broken/templates/tags.html:3:1: error: template error: " in result.stderr
+
+
+def test_template_names_are_what_its_code_spells_not_its_markup() -> None:
+    from generator.theme import template_names
+
+    loader = jinja2.DictLoader(
+        {
+            "base.html": "<title>{{ page.title }}</title>{% block main %}{% endblock %}",
+            "list.html": '{% extends "base.html" %}{% block main %}<p>body text</p>{# body #}'
+            '{% for e in entries %}<a href="{{ rel("briefings/index.html") }}">{{ e.briefing["summary"] }}</a>'
+            '{{ e | map(attribute="briefing.date") | list }}{% endfor %}{% endblock %}',
+            "dynamic.html": "{{ b | attr(name) }}",
+            "broken.html": "{{ b. }",
+        }
+    )
+    env = jinja2.Environment(loader=loader)
+    names = template_names(env, "list.html")
+    assert names is not None
+    assert {"page", "title", "entries", "e", "briefing", "summary", "date", "rel"} <= names
+    assert "body" not in names  # markup and comments read nothing
+    assert "briefings" not in names  # a path, not an attribute
+    assert template_names(env, "dynamic.html") is None  # a computed name may reach anything
+    assert template_names(env, "broken.html") is None
