@@ -18,7 +18,6 @@ from .scaffold import create_site
 
 if TYPE_CHECKING:
     from .pipeline import BuildReport
-    from .write import WriteReport
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -129,8 +128,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from .cache import fingerprint, lookup
-    from .write import WriteReport, foreign_files
+    from .cache import fingerprint, lookup  # light: the pipeline's libraries load only if the build must run
 
     started = time.perf_counter()
     output = args.output if args.output is not None else args.source / "site"
@@ -138,9 +136,14 @@ def cmd_build(args: argparse.Namespace) -> int:
     sources_print = fingerprint(config)
     same = lookup(config.source, config.output, sources_print)
     if same is not None:  # nothing it read has changed and its output stands: say what the last build said
-        sys.stderr.write(format_text(list(same.diagnostics)))
-        kept = tuple(foreign_files(output, set(same.files)))
-        _built(same.briefings, WriteReport(0, len(same.files), 0, kept), time.perf_counter() - started, output, " (no source changed since the last build)")
+        sys.stderr.write(format_text(list(same.record.diagnostics)))
+        kept = same.others
+        if kept:  # the rule for a host's own files lives with the writer, as do its libraries
+            from .write import HOST_FILES
+
+            kept = tuple(sorted(p for p in kept if p.partition("/")[0] not in HOST_FILES))
+        note = " (no source changed since the last build)"
+        _built(same.record.briefings, 0, len(same.record.files), 0, kept, time.perf_counter() - started, output, note)
         return 0
 
     from .pipeline import build
@@ -151,15 +154,16 @@ def cmd_build(args: argparse.Namespace) -> int:
         why = "warnings with --strict" if not report.errors else f"{len(report.errors)} error(s)"
         print(f"build failed: {why}; nothing was written to {output}", file=sys.stderr)
         return 1
-    assert report.written is not None
-    _built(report.briefings, report.written, report.seconds, output)
+    w = report.written
+    assert w is not None
+    _built(report.briefings, w.written, w.unchanged, w.deleted, w.kept, report.seconds, output)
     return 0
 
 
-def _built(briefings: int, w: WriteReport, seconds: float, output: Path, note: str = "") -> None:
-    print(f"built {briefings} briefing(s): {w.written} file(s) written, {w.unchanged} unchanged, {w.deleted} deleted in {seconds:.2f} s -> {output}{note}")
-    if w.kept:
-        print(f"left alone {len(w.kept)} file(s) in {output} that briefing did not write (e.g. {w.kept[0]})", file=sys.stderr)
+def _built(briefings: int, written: int, unchanged: int, deleted: int, kept: tuple[str, ...], seconds: float, output: Path, note: str = "") -> None:
+    print(f"built {briefings} briefing(s): {written} file(s) written, {unchanged} unchanged, {deleted} deleted in {seconds:.2f} s -> {output}{note}")
+    if kept:
+        print(f"left alone {len(kept)} file(s) in {output} that briefing did not write (e.g. {kept[0]})", file=sys.stderr)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

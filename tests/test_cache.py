@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 from typing import Callable
 
 import pytest
 from conftest import run_main, snapshot
+
+from generator import cache
 
 SHORTCUT = "(no source changed since the last build)"
 
@@ -74,3 +78,63 @@ def test_a_failed_build_forgets_the_record(make_site: Callable[..., Path]) -> No
     page.write_text(good, "utf-8")
     assert SHORTCUT not in build(root)  # the sources match the old record again, but the record is gone
     assert SHORTCUT in build(root)
+
+
+def record_of(root: Path) -> dict[str, object]:
+    """Return the one build record of root (the tests build into root/site only)."""
+    (path,) = (root / ".briefing-cache" / "builds").glob("*.json")
+    return json.loads(path.read_text("utf-8"))
+
+
+def test_an_edit_keeping_size_and_mtime_is_seen_by_the_ctime(make_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cache, "SETTLE_NS", 0)  # every file counts as settled: the record trusts stats alone, no bytes
+    root = make_site()
+    build(root)
+    assert "\n" not in record_of(root)["fingerprint"]  # no file is vouched for by a hash of its bytes
+    assert SHORTCUT in build(root)
+    page = root / "content/briefings/first.md"
+    before, st = page.read_text("utf-8"), page.stat()
+    after = before.replace("Body text.", "Body TEXT.")
+    assert len(after) == len(before) and after != before
+    page.write_text(after, "utf-8")
+    os.utime(page, ns=(st.st_atime_ns, st.st_mtime_ns))  # as touch -d, rsync -t or a careful editor would leave it
+    assert (page.stat().st_size, page.stat().st_mtime_ns) == (st.st_size, st.st_mtime_ns)
+    again = build(root)
+    assert SHORTCUT not in again
+    assert "Body TEXT." in (root / "site/briefings/first/index.html").read_text("utf-8")
+
+
+def test_a_fresh_file_is_vouched_for_by_its_bytes_until_it_settles(make_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_site()  # just written: every source is fresh
+    build(root)
+    digest, *fresh = str(record_of(root)["fingerprint"]).split("\n")
+    page = str(root / "content/briefings/first.md")
+    assert any(line.endswith(" " + page) for line in fresh)
+    assert SHORTCUT in build(root)  # the fresh files hash as recorded
+    record = record_of(root)
+    # as if first.md had been rewritten at the same size within the clock tick of the stat: same stat, other bytes
+    record["fingerprint"] = "\n".join([digest, *(("0" * 40 + " " + page) if line.endswith(" " + page) else line for line in fresh)])
+    (path,) = (root / ".briefing-cache" / "builds").glob("*.json")
+    path.write_text(json.dumps(record), "utf-8")
+    assert SHORTCUT not in build(root)
+    assert SHORTCUT in build(root)
+    monkeypatch.setattr(cache, "SETTLE_NS", 0)  # time passes: the files settle
+    assert SHORTCUT in build(root)
+    assert record_of(root)["fingerprint"] == digest  # checked by bytes for the last time: the stats now vouch for them
+    assert SHORTCUT in build(root)
+
+
+def test_the_shortcut_reports_files_it_did_not_write_as_a_build_does(make_site: Callable[..., Path]) -> None:
+    root = make_site()
+    build(root)
+    (root / "site" / "notes.txt").write_text("mine\n", "utf-8")
+    (root / "site" / "CNAME").write_text("example.org\n", "utf-8")  # a host's own file: never reported
+    (root / "site" / "drafts").mkdir()
+    (root / "site" / "drafts" / "a.txt").write_text("mine\n", "utf-8")
+    left = "left alone 2 file(s) in"
+    again = build(root)
+    assert SHORTCUT in again and left in again and "(e.g. drafts/a.txt)" in again
+    page = root / "content/briefings/first.md"
+    page.write_text(page.read_text("utf-8") + "\nMore.\n", "utf-8")
+    full = build(root)
+    assert SHORTCUT not in full and left in full and "(e.g. drafts/a.txt)" in full
