@@ -22,8 +22,6 @@ from typing import Any, Callable, Sequence, TypeVar
 T = TypeVar("T")
 R = TypeVar("R")
 
-DOCUMENT_SECONDS = 20.0  # the default budget for one document's rendering
-
 
 @dataclass(frozen=True)
 class Overrun:

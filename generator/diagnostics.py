@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .model import Pos
+if TYPE_CHECKING:  # annotations only: the build command's no-change check loads this module, not the model
+    from .model import Pos
 
 
 @dataclass(frozen=True, order=True)
