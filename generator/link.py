@@ -7,7 +7,7 @@ import heapq
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Mapping
+from typing import Callable, Mapping
 
 from .model import Actor, ActorRole, Briefing, Event, Expert, ExpertRole, Site, View
 
@@ -62,6 +62,7 @@ class LinkedSite:
     tags: Mapping[str, tuple[Briefing, ...]]  # tag -> briefings, newest first
     years: Mapping[int, tuple[Briefing, ...]]  # year -> briefings, newest first; years newest first
     events: Mapping[int, tuple[TimelineItem, ...]]  # year -> events in date order; years newest first
+    keys: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = ()  # (slug, actor ids, tags) of each entry: what related briefings are found from
 
 
 def newest_first(briefing: Briefing) -> tuple:
@@ -82,11 +83,18 @@ def participants(briefing: Briefing, site: Site) -> tuple[list[str], list[str]]:
     return actors, experts
 
 
-def link(site: Site, drafts: bool = False) -> LinkedSite:
-    """Return the site with every cross-reference resolved (drafts left out unless asked for)."""
+def link(site: Site, drafts: bool = False, previous: LinkedSite | None = None) -> LinkedSite:
+    """Return the site with every cross-reference resolved (drafts left out unless asked for).
+
+    Given the last build's result, reuse each entry whose briefing and registry entries
+    are equal to the last ones, and the related briefings when no briefing's actors, tags
+    or place in the order changed; the result is the same as linking afresh.
+    """
     briefings = sorted((b for b in site.briefings if drafts or not b.draft), key=newest_first)
-    entries = [_entry(b, site) for b in briefings]
-    entries = _with_related(entries)
+    reuse = _reusable(site, previous)
+    entries = [reuse(b) or _entry(b, site) for b in briefings]
+    keys = tuple((e.briefing.slug, tuple(c.actor.id for c in e.actors), e.briefing.tags) for e in entries)
+    entries = _related_again(entries, previous) if previous is not None and previous.keys == keys else _with_related(entries)
 
     actor_cards: dict[str, list[ActorCard]] = defaultdict(list)
     expert_sections: dict[str, list[ExpertSection]] = defaultdict(list)
@@ -134,7 +142,35 @@ def link(site: Site, drafts: bool = False) -> LinkedSite:
                 for year, items in sorted(events.items(), reverse=True)
             }
         ),
+        keys=keys,
     )
+
+
+def _reusable(site: Site, previous: LinkedSite | None) -> Callable[[Briefing], Entry | None]:
+    """Return a lookup of the previous entry of a briefing, where linking it again would give the same (related briefings aside)."""
+    if previous is None or previous.site.actors.keys() != site.actors.keys() or previous.site.experts.keys() != site.experts.keys():
+        return lambda briefing: None  # an id that appeared or went can change who is in a briefing
+
+    def reuse(briefing: Briefing) -> Entry | None:
+        old = previous.by_slug.get(briefing.slug)
+        if old is None or old.briefing != briefing:
+            return None
+        if any(site.actors[c.actor.id] != c.actor for c in old.actors) or any(site.experts[s.expert.id] != s.expert for s in old.experts):
+            return None
+        return old
+
+    return reuse
+
+
+def _related_again(entries: list[Entry], previous: LinkedSite) -> list[Entry]:
+    """Return entries with the related briefings they had last time (their actors, tags and order are the same), as this build's briefings."""
+    by_slug = {e.briefing.slug: e.briefing for e in entries}
+    result = []
+    for entry in entries:
+        related = tuple(by_slug[r.slug] for r in previous.by_slug[entry.briefing.slug].related)
+        same = len(related) == len(entry.related) and all(a is b for a, b in zip(related, entry.related))
+        result.append(entry if same else Entry(entry.briefing, entry.actors, entry.experts, related))
+    return result
 
 
 def _entry(briefing: Briefing, site: Site) -> Entry:
@@ -170,8 +206,6 @@ def _with_related(entries: list[Entry]) -> list[Entry]:
                 postings = postings[max(0, at - NEARBY) : at + NEARBY + 1]
             shared.update(postings)
         shared.pop(n, None)
-        best = sorted((-c, m) for m, c in shared.items() if c > 1)[:RELATED]  # most shared first, then newest; most share one key only
-        if len(best) < RELATED:
-            best += [(-1, m) for m in heapq.nsmallest(RELATED - len(best), (m for m, c in shared.items() if c == 1))]
+        best = heapq.nsmallest(RELATED, [(-c, m) for m, c in shared.items()])  # most shared first, then newest
         result.append(Entry(entry.briefing, entry.actors, entry.experts, tuple(entries[m].briefing for _, m in best)))
     return result

@@ -113,7 +113,7 @@ def build(config: BuildConfig, previous: BuildState | None = None, sources_print
 
     if diagnostics.errors or theme is None or (config.strict and diagnostics.warnings):
         return failed()
-    linked = link(site, drafts=config.drafts)
+    linked = link(site, drafts=config.drafts, previous=previous.linked if previous is not None and previous.config.drafts == config.drafts else None)
     templates = template_sources(theme.names, theme.folders)
     assets = asset_names(theme.static_files(), hashed=config.hash_assets)
     if previous is not None and (previous.config, previous.site_config, previous.theme, previous.assets) != (config, site.config, theme, assets):

@@ -62,3 +62,31 @@ def test_drafts_are_linked_only_when_asked(make_site: Callable[..., Path]) -> No
     site = parse(load_sources(root, diagnostics), diagnostics)
     assert "wip" not in link(site).by_slug
     assert "wip" in link(site, drafts=True).by_slug
+
+
+def test_linking_again_with_the_last_result_equals_linking_afresh(tmp_path: Path) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("synth", Path(__file__).resolve().parent.parent / "benchmarks" / "synth.py")
+    synth = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(synth)  # type: ignore[union-attr]
+    root = synth.synthesize(tmp_path / "site", 60, seed=5)
+    before = linked_site(root)
+    one, two = sorted((root / "content" / "briefings").rglob("*.md"))[10:12]
+    edits = [
+        (one, "::: view", "A new sentence.\n\n::: view"),  # the article only: entries and related briefings reused
+        (one, "tags:\n", "tags:\n  - a-new-tag\n"),  # related briefings found again
+        (two, "\ndate: 20", "\ndate: 19"),  # another place in the order
+        (root / "content" / "actors" / "actor-001.yaml", "name: ", "name: Renamed "),  # its cards made again
+    ]
+    for path, old, new in edits:
+        text = path.read_text("utf-8")
+        assert old in text
+        path.write_text(text.replace(old, new, 1), "utf-8")
+        diagnostics = Diagnostics()
+        site = parse(load_sources(root, diagnostics), diagnostics)
+        again = link(site, previous=before)
+        fresh = link(site)
+        assert again == fresh, (path.name, old)
+        assert all(r is again.by_slug[r.slug].briefing for e in again.entries for r in e.related)  # this build's briefings, not the last ones
+        before = again
