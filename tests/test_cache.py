@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Callable
 
 import pytest
-from conftest import run_main, snapshot
+from conftest import REPO, run_main, snapshot
 
 from generator import cache
 
@@ -138,3 +140,21 @@ def test_the_shortcut_reports_files_it_did_not_write_as_a_build_does(make_site: 
     page.write_text(page.read_text("utf-8") + "\nMore.\n", "utf-8")
     full = build(root)
     assert SHORTCUT not in full and left in full and "(e.g. drafts/a.txt)" in full
+
+
+def test_the_no_change_check_loads_no_library_of_the_pipeline(make_site: Callable[..., Path]) -> None:
+    root = make_site()
+    build(root)
+    script = (
+        "import sys\n"
+        "from generator.cli import main\n"
+        f"code = main(['build', '--source', {str(root)!r}])\n"
+        "print(code, *sorted(m for m in sys.modules if m.partition('.')[0] in ('generator', 'jinja2', 'markdown', 'yaml', 'nh3', 'multiprocessing')))\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert SHORTCUT in done.stdout, done.stderr
+    code, *loaded = done.stdout.splitlines()[-1].split()
+    assert code == "0" and "generator.cache" in loaded
+    heavy = {"jinja2", "markdown", "yaml", "nh3", "multiprocessing", "generator.model", "generator.write", "generator.pipeline"}
+    assert heavy.isdisjoint(loaded), f"the no-change check imported {sorted(heavy.intersection(loaded))}"
