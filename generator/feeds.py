@@ -165,7 +165,8 @@ def render_feeds(
     listed = [p for p in html_pages if p.path not in NOT_IN_SITEMAP]
     if config.base_url:
         urls = tuple((p.path, _lastmod(p)) for p in listed)
-        deps = frozenset({"list:briefings", "list:years", "list:timeline"} | {d for p in listed for d in p.deps if d.startswith(("briefing:", "actor:", "expert:"))})
+        site = linked.site  # every briefing, actor and expert has a page in the sitemap
+        deps = frozenset({"list:briefings", "list:years", "list:timeline"}) | _briefing_deps(linked.entries) | {f"actor:{i}" for i in site.actors} | {f"expert:{i}" for i in site.experts}
         through(env, Page("sitemap.xml", "sitemap.xml", "Sitemap", {"urls": urls}, deps))  # which pages exist: made from almost any field
     through(md_env, Page("robots.txt", "robots.txt", "robots.txt", {"sitemap": site_url(config, "sitemap.xml")}, frozenset()))
     llms = tuple((_markdown_text(e.briefing.title), e.briefing.markdown_url, " ".join(e.briefing.summary.split())) for e in linked.entries)
