@@ -1,8 +1,11 @@
 """Index the rendered briefing, actor and expert pages with Pagefind; return its search bundle as outputs under pagefind/.
 
-Pagefind (PyPI `pagefind[bin]`) ships a static-search indexer as a binary. The pages are
-written to a temporary folder in the site's `.briefing-cache/`, indexed there, and the
-bundle is read back, so the write stage stays the only one that touches the output.
+Pagefind (PyPI `pagefind[bin]`) ships a static-search indexer as a binary. It runs as a
+service (`pagefind --service`) that is handed the pages from memory through a pipe and
+hands the bundle back the same way: no file is written for it, and the write stage stays
+the only one that touches the output. The bundle is kept in the site's `.briefing-cache/`
+under a digest of the indexed pages and the binary, so a build whose indexed pages did
+not change reuses it instead of running Pagefind again.
 What the index shows per result comes from the pages themselves: `data-pagefind-body` on
 `<main>`, and `data-pagefind-meta` on the head's description (the summary) and kind.
 The search page's script (themes/default/static/search.js) loads the bundle relative to
@@ -11,15 +14,24 @@ itself and resolves result URLs against the site's root, so search works under a
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import hashlib
+import io
+import json
 import logging
 import os
 import subprocess
 import tempfile
+import threading
+import zipfile
 from pathlib import Path
+from typing import IO, Any
 
 from .diagnostics import Diagnostics
 from .model import Pos
 from .pages import Output
+from .write import unsafe_path
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +41,8 @@ INDEXED = ("briefings/", "actors/", "experts/")
 FALLBACK = "index.html"  # indexed when there is nothing else, so that an empty site still has a bundle
 UNUSED = ("pagefind-ui.js", "pagefind-ui.css", "pagefind-modular-ui.js", "pagefind-modular-ui.css", "pagefind-component-ui.js", "pagefind-component-ui.css", "pagefind-highlight.js")
 TIMEOUT = 600
+CACHE = "search-bundle.zip"  # in the cache folder: the last bundle, its key as the archive comment
+FORMAT = b"briefing-search 2"  # part of the cache key: change it when what is asked of Pagefind changes
 
 
 def pagefind_binary() -> Path | None:
@@ -50,8 +64,8 @@ def indexed_pages(outputs: list[Output]) -> list[Output]:
 
 
 def search_outputs(outputs: list[Output], cache: Path, diagnostics: Diagnostics) -> list[Output]:
-    """Return the Pagefind bundle for the site's pages, or report why it could not be made."""
-    pages = indexed_pages(outputs)
+    """Return the Pagefind bundle for the site's pages (the cached one if they did not change), or report why it could not be made."""
+    pages = sorted(indexed_pages(outputs), key=lambda o: o.path)
     binary = pagefind_binary()
     where = Pos(f"{BUNDLE}/")
     if binary is None or not binary.is_file():
@@ -59,24 +73,166 @@ def search_outputs(outputs: list[Output], cache: Path, diagnostics: Diagnostics)
         return []
     if not pages:
         return []
-    cache.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="search-", dir=cache) as folder:
-        site, bundle = Path(folder) / "site", Path(folder) / BUNDLE
-        for page in pages:
-            target = site / page.path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(page.data)
-        command = [str(binary), "--site", str(site), "--output-path", str(bundle), "--keep-index-url", "--silent"]
+    deps = frozenset({"search:index"} | {d for page in pages for d in page.deps if not d.startswith("template:")})
+    key = bundle_key(pages, binary)
+    files = _cached(cache / CACHE, key)
+    if files is None:
         try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            diagnostics.error(where, f"search: Pagefind could not run: {exc}")
+            files = run_pagefind(binary, pages)
+        except PagefindError as exc:
+            diagnostics.error(where, f"search: {exc}")
             return []
-        if done.returncode != 0:
-            detail = " ".join((done.stderr or done.stdout).split())[:400]
-            diagnostics.error(where, f"search: Pagefind failed (exit {done.returncode}): {detail}")
-            return []
-        deps = frozenset({"search:index"} | {d for page in pages for d in page.deps if not d.startswith("template:")})
-        files = sorted(p for p in bundle.rglob("*") if p.is_file() and p.name not in UNUSED)
+        _keep(cache, key, files)
         log.debug("search: indexed %d pages into %d files", len(pages), len(files))
-        return [Output(f"{BUNDLE}/{p.relative_to(bundle).as_posix()}", p.read_bytes(), deps) for p in files]
+    return [Output(f"{BUNDLE}/{name}", data, deps) for name, data in sorted(files.items())]
+
+
+def bundle_key(pages: list[Output], binary: Path) -> str:
+    """Return the digest the bundle is kept under: the indexed pages' paths and bytes, and the Pagefind binary."""
+    st = binary.stat()
+    h = hashlib.sha256(FORMAT + f"\0{binary}\0{st.st_size}\0{st.st_mtime_ns}".encode())
+    for page in pages:
+        h.update(b"\0%d\0%s\0" % (len(page.data), page.path.encode()))
+        h.update(page.data)
+    return h.hexdigest()
+
+
+def _cached(path: Path, key: str) -> dict[str, bytes] | None:
+    """Return the bundle kept under key, or None when the cache holds another one (or none, or a damaged one)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if archive.comment != key.encode() or any(unsafe_path(name) for name in archive.namelist()):
+                return None
+            return {info.filename: archive.read(info) for info in archive.infolist()}
+    except (OSError, zipfile.BadZipFile, KeyError, ValueError):
+        return None
+
+
+def _keep(cache: Path, key: str, files: dict[str, bytes]) -> None:
+    """Keep the bundle in the cache folder under key, replacing the last one; a cache that cannot be written is passed over."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        archive.comment = key.encode()
+        for name, data in sorted(files.items()):
+            archive.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data)
+    tmp = None
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=CACHE + ".", dir=cache)
+        with os.fdopen(fd, "wb") as f:
+            f.write(buffer.getvalue())
+        os.replace(tmp, cache / CACHE)
+    except OSError as exc:
+        log.debug("search: cannot keep the bundle in %s: %s", cache, exc)
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+class PagefindError(Exception):
+    """Pagefind could not run, failed or answered something unexpected."""
+
+
+def run_pagefind(binary: Path, pages: list[Output]) -> dict[str, bytes]:
+    """Index the pages with a Pagefind service fed through a pipe; return the bundle's files by name, Pagefind's UI left out.
+
+    The service reads requests (base64 of JSON, each followed by a comma) on stdin and
+    answers in the same form on stdout. The pages are sent by a thread while this one
+    reads the answers, so neither pipe can fill up and stall the other side.
+    """
+    with tempfile.TemporaryFile() as errors:
+        try:
+            process = subprocess.Popen([str(binary), "--service"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors)
+        except OSError as exc:
+            raise PagefindError(f"Pagefind could not run: {exc}") from exc
+        timer = threading.Timer(TIMEOUT, process.kill)
+        timer.start()
+        try:
+            return _converse(process, pages)
+        except (OSError, EOFError, ValueError, KeyError, TypeError) as exc:
+            process.kill()
+            process.wait()
+            raise PagefindError(_failure(process.returncode, errors, exc)) from exc
+        finally:
+            timer.cancel()
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+
+
+def _converse(process: subprocess.Popen[bytes], pages: list[Output]) -> dict[str, bytes]:
+    """Create an index, add every page, and return the bundle's files."""
+    assert process.stdin is not None and process.stdout is not None
+    answers = _Answers(process.stdout)
+    _send(process.stdin, 1, {"type": "NewIndex", "config": {"keep_index_url": True}})
+    process.stdin.flush()
+    index = _expect(answers.next(), 1, "NewIndex")["index_id"]
+    failed: list[BaseException] = []
+
+    def feed() -> None:
+        try:
+            for n, page in enumerate(pages, start=2):
+                _send(process.stdin, n, {"type": "AddFile", "index_id": index, "file_path": page.path, "url": None, "file_contents": page.data.decode("utf-8")})
+            _send(process.stdin, len(pages) + 2, {"type": "GetFiles", "index_id": index})
+            process.stdin.flush()
+        except (OSError, ValueError) as exc:  # the service died, or a page could not be sent: stop it, so the reader sees the end
+            failed.append(exc)
+            process.kill()
+
+    feeder = threading.Thread(target=feed, name="pagefind-feed", daemon=True)
+    feeder.start()
+    try:
+        for n in range(2, len(pages) + 2):
+            _expect(answers.next(), n, "IndexedFile")
+        files = _expect(answers.next(), len(pages) + 2, "GetFiles")["files"]
+    except EOFError:
+        if failed:
+            raise EOFError(f"Pagefind could not be given the pages: {failed[0]}") from failed[0]
+        raise
+    feeder.join()  # on an error the caller kills the service, which ends the feeder's writes
+    with contextlib.suppress(OSError):
+        process.stdin.close()
+    found = {str(f["path"]): base64.b64decode(f["content"]) for f in files}
+    return {name: data for name, data in found.items() if name.rpartition("/")[2] not in UNUSED}
+
+
+def _send(stream: IO[bytes], message: int, payload: dict[str, Any]) -> None:
+    stream.write(base64.b64encode(json.dumps({"message_id": message, "payload": payload}).encode()) + b",")
+
+
+def _expect(answer: dict[str, Any], message: int, kind: str) -> dict[str, Any]:
+    """Return the answer's payload if it is the one awaited; else raise with what Pagefind said."""
+    payload = answer.get("payload") or {}
+    if payload.get("type") == "Error":
+        raise ValueError(f"Pagefind answered: {payload.get('message')}")
+    if answer.get("message_id") != message or payload.get("type") != kind:
+        raise ValueError(f"Pagefind answered {payload.get('type')!r} to message {answer.get('message_id')!r}, expected {kind!r} to {message}")
+    return payload
+
+
+class _Answers:
+    """Split the service's output into answers."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.stream = stream
+        self.buffer = bytearray()
+
+    def next(self) -> dict[str, Any]:
+        """Return the next answer; raise EOFError when the service stopped before giving it."""
+        while (end := self.buffer.find(b",")) < 0:
+            chunk = self.stream.read1(1 << 20)  # type: ignore[attr-defined]
+            if not chunk:
+                raise EOFError("Pagefind stopped before it answered")
+            self.buffer += chunk
+        answer = json.loads(base64.b64decode(bytes(self.buffer[:end])))
+        del self.buffer[: end + 1]
+        return answer if isinstance(answer, dict) else {}
+
+
+def _failure(returncode: int | None, errors: IO[bytes], exc: BaseException) -> str:
+    """Return what to say about a failed Pagefind run: its exit status and what it printed, else the error seen."""
+    errors.seek(0)
+    detail = " ".join(errors.read().decode("utf-8", "replace").split())[:400] or str(exc)
+    if returncode not in (None, 0, -9):
+        return f"Pagefind failed (exit {returncode}): {detail}"
+    return f"Pagefind failed: {detail}"

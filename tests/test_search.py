@@ -1,0 +1,141 @@
+"""Tests of the search stage: Pagefind fed from memory, its bundle kept under a digest of the indexed pages, its failures reported."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import stat
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from generator import search
+from generator.diagnostics import Diagnostics
+from generator.pages import Output
+
+PAGE = """<!doctype html><html lang="en"><head><title>{title}</title><meta name="description" content="{title} summary" data-pagefind-meta="summary[content]"></head>
+<body><header>Site</header><main data-pagefind-body><h1>{title}</h1><p>{text}</p></main></body></html>"""
+
+
+def site(texts: dict[str, str]) -> list[Output]:
+    """Return outputs of a small site: one briefing page per text, a list page and an asset that search must leave out."""
+    pages = [Output(f"briefings/{slug}/index.html", PAGE.format(title=slug.title(), text=text).encode(), frozenset({f"briefing:{slug}"})) for slug, text in texts.items()]
+    return pages + [Output("briefings/index.html", b"<main data-pagefind-body>list</main>"), Output("assets/style.css", b"body{}")]
+
+
+def bundle(outputs: list[Output], cache: Path) -> dict[str, bytes]:
+    diags = Diagnostics()
+    found = search.search_outputs(outputs, cache, diags)
+    assert not diags.items, [str(d) for d in diags.items]
+    return {o.path: o.data for o in found}
+
+
+def words(files: dict[str, bytes]) -> str:
+    """Return the text of every fragment in a bundle (fragments are gzipped JSON after a signature)."""
+    text = []
+    for path, data in sorted(files.items()):
+        if path.startswith("pagefind/fragment/"):
+            raw = gzip.decompress(data)
+            fragment = json.loads(raw[raw.index(b"{"):])
+            text.append(f"{fragment['url']} {fragment['content']}")
+    return "\n".join(text)
+
+
+def test_the_bundle_indexes_the_pages_given_from_memory_and_leaves_pagefinds_ui_out(tmp_path: Path) -> None:
+    files = bundle(site({"alpha": "Sanctions on copper exports", "beta": "A ceasefire in the north"}), tmp_path / "cache")
+    entry = json.loads(files["pagefind/pagefind-entry.json"])
+    assert sum(lang["page_count"] for lang in entry["languages"].values()) == 2  # not the list page, not the stylesheet
+    assert "pagefind/pagefind.js" in files and not any(p.endswith(search.UNUSED) for p in files)
+    text = words(files)
+    assert "/briefings/alpha/index.html Alpha. Sanctions on copper exports." in text
+    assert "/briefings/beta/index.html" in text and "list" not in text
+    assert not [p for p in (tmp_path / "cache").iterdir() if p.name != search.CACHE]  # nothing but the kept bundle
+
+
+def test_the_same_pages_reuse_the_kept_bundle_and_a_changed_page_runs_pagefind_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "cache"
+    pages = site({"alpha": "Copper", "beta": "Ceasefire"})
+    first = bundle(pages, cache)
+    real = search.run_pagefind
+    runs: list[int] = []
+
+    def counted(binary: Path, indexed: list[Output]) -> dict[str, bytes]:
+        runs.append(len(indexed))
+        return real(binary, indexed)
+
+    monkeypatch.setattr(search, "run_pagefind", counted)
+    assert bundle(pages, cache) == first and runs == []
+    unindexed = [o if o.path != "briefings/index.html" else Output(o.path, b"<main data-pagefind-body>other list</main>") for o in pages]
+    assert bundle(unindexed, cache) == first and runs == []  # a page search does not cover changed: the same index
+    edited = site({"alpha": "Copper and tin", "beta": "Ceasefire"})
+    changed = bundle(edited, cache)
+    assert runs == [2] and changed != first and "Copper and tin" in words(changed)
+    assert bundle(edited, tmp_path / "fresh") == changed  # the kept bundle is the one a build without a cache makes
+
+
+def test_a_damaged_or_hostile_kept_bundle_is_not_used(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    pages = site({"alpha": "Copper"})
+    good = bundle(pages, cache)
+    (cache / search.CACHE).write_bytes(b"not a zip")
+    assert bundle(pages, cache) == good
+    key = search.bundle_key(sorted(search.indexed_pages(pages), key=lambda o: o.path), search.pagefind_binary())  # type: ignore[arg-type]
+    with zipfile.ZipFile(cache / search.CACHE, "w") as archive:
+        archive.comment = key.encode()
+        archive.writestr("../../escape.js", b"alert(1)")
+    assert bundle(pages, cache) == good
+
+
+def fake_pagefind(tmp_path: Path, script: str) -> Path:
+    path = tmp_path / "pagefind"
+    path.write_text("#!/bin/sh\n" + script)
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return path
+
+
+@pytest.mark.parametrize(
+    "script, message",
+    [
+        ("echo 'thread main panicked: boom' >&2; exit 101\n", "search: Pagefind failed (exit 101): thread main panicked: boom"),
+        ("cat > /dev/null & printf 'bm90IGpzb24=,'; wait\n", "search: Pagefind failed: "),
+        ("exec cat > /dev/null\n", "search: Pagefind failed: Pagefind stopped before it answered"),
+    ],
+)
+def test_a_failing_pagefind_is_a_positioned_error_not_a_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, script: str, message: str) -> None:
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(fake_pagefind(tmp_path, script)))
+    diags = Diagnostics()
+    assert search.search_outputs(site({"alpha": "Copper"}), tmp_path / "cache", diags) == []
+    assert [(d.path, d.severity) for d in diags.items] == [("pagefind/", "error")]
+    assert diags.items[0].message.startswith(message), diags.items[0].message
+    assert not (tmp_path / "cache" / search.CACHE).exists()
+
+
+def test_a_missing_pagefind_says_how_to_install_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(tmp_path / "nowhere"))
+    diags = Diagnostics()
+    assert search.search_outputs(site({"alpha": "Copper"}), tmp_path / "cache", diags) == []
+    assert "pip install 'pagefind[bin]'" in diags.items[0].message
+
+
+def test_the_service_indexes_what_the_command_line_indexes(tmp_path: Path) -> None:
+    """The bundle's chunks may be cut differently (pages are numbered in another order), but the pages and their words are the same."""
+    pages = site({"alpha": "Sanctions on copper exports", "beta": "A ceasefire in the north", "gamma": "Talks in Geneva"})
+    ours = bundle(pages, tmp_path / "cache")
+    folder = tmp_path / "pages"
+    for o in search.indexed_pages(pages):
+        (folder / o.path).parent.mkdir(parents=True, exist_ok=True)
+        (folder / o.path).write_bytes(o.data)
+    binary = search.pagefind_binary()
+    assert binary is not None
+    subprocess.run([str(binary), "--site", str(folder), "--output-path", str(tmp_path / "cli"), "--keep-index-url", "--silent"], check=True)
+    cli = {f"pagefind/{p.relative_to(tmp_path / 'cli').as_posix()}": p.read_bytes() for p in (tmp_path / "cli").rglob("*") if p.is_file()}
+    assert words(ours) == words(cli)
+
+    def same_everywhere(files: dict[str, bytes]) -> dict[str, bytes]:
+        """Return the files that do not depend on the order pages were numbered in: fragments, the script, the WebAssembly."""
+        return {p: data for p, data in files.items() if not p.startswith("pagefind/index/") and not p.endswith((".pf_meta", "pagefind-entry.json")) and os.path.basename(p) not in search.UNUSED}
+
+    assert same_everywhere(ours) == same_everywhere(cli)
