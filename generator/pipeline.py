@@ -22,10 +22,10 @@ from .feeds import missing_base_url, render_feeds
 from .incremental import Changes, article_affected, kept_outputs, changed_files, changed_keys, registry_changes, stale_pages, template_sources
 from .link import LinkedSite, link
 from .load import load_sources
-from .model import Pos, Provenance, Site, SiteConfig
+from .model import Pos, Site, SiteConfig
 from .pages import Output, Page, relative
 from .parse import ParseCache, parse
-from .provenance import check_site as check_provenance, read_seeds, seed_names
+from .provenance import Compared, check_site as check_provenance, read_seeds, seed_names
 from .render import page_reads, plan_html, render_site
 from .search import search_outputs
 from .twin import twin_outputs
@@ -56,7 +56,7 @@ class BuildState:
     names: dict[tuple[str, str], frozenset[str] | None]  # (environment, template name) -> what it can read (theme.template_names)
     outputs: dict[str, Output]  # by path
     parsed: ParseCache  # a memo of pure per-file parses, kept across failed builds too
-    compared: dict[object, Provenance] = field(default_factory=dict)  # provenance.check_site's memo
+    compared: Compared = field(default_factory=dict)  # provenance.check_site's memo
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ def build(config: BuildConfig, previous: BuildState | None = None, sources_print
     if config.base_url is not None:
         site = dataclasses.replace(site, config=dataclasses.replace(site.config, base_url=config.base_url))
     validate(site, diagnostics, seeds=raw.seeds, lint=config.lint)
-    compared: dict[object, Provenance] = previous.compared if previous is not None else {}
+    compared: Compared = previous.compared if previous is not None else {}
     site = check_provenance(site, raw, read_seeds(raw, seed_names(site), diagnostics), diagnostics, compared)
     missing_base_url(site.config, diagnostics)
     theme = resolve_theme(site.config.theme, config.source, diagnostics, site.config.pos)

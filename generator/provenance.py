@@ -374,17 +374,21 @@ def read_seeds(raw: RawSources, names: set[str], diagnostics: Diagnostics) -> di
     return texts
 
 
-def check_site(site: Site, raw: RawSources, seeds: Mapping[str, str], diagnostics: Diagnostics, memo: dict[object, Provenance] | None = None) -> Site:
+Compared = dict  # (file, its text, the seed's text, the registry's names) -> (the parsed briefing, its Provenance, the briefing with it)
+
+
+def check_site(site: Site, raw: RawSources, seeds: Mapping[str, str], diagnostics: Diagnostics, memo: Compared | None = None) -> Site:
     """Return the site with each briefing's provenance filled in; report every finding as a warning.
 
     memo keeps each comparison by what decides it (the briefing's file, its seed's text and
-    the registry's names), so a rebuild compares again only what changed; it is left
-    holding this build's comparisons only.
+    the registry's names), so a rebuild compares again only what changed, and hands back
+    the same briefing object for a file parsed to the same object (parse's cache), so later
+    stages see at once that it is unchanged; it is left holding this build's comparisons only.
     """
     bodies = {f.path: f.text for f in raw.briefings}
     names = {ident: entry.name for ident, entry in [*site.actors.items(), *site.experts.items()]}
     names_key = hash(tuple(sorted(names.items())))
-    used: dict[object, Provenance] = {}
+    used: Compared = {}
     briefings = []
     for briefing in site.briefings:
         source = briefing.source
@@ -393,14 +397,17 @@ def check_site(site: Site, raw: RawSources, seeds: Mapping[str, str], diagnostic
             briefings.append(briefing)
             continue
         key = (briefing.pos.path, text, seeds[source.seed], names_key)
-        provenance = memo.get(key) if memo is not None else None
-        if provenance is None:
+        hit = memo.get(key) if memo is not None else None
+        if hit is None:
             body = "\n".join(text.split("\n")[briefing.body.first_line - 1 :])
             provenance = compare(briefing, body, seeds[source.seed], names)
-        used[key] = provenance
-        for change in provenance.changes:
+            hit = (briefing, provenance, dataclasses.replace(briefing, provenance=provenance))
+        elif hit[0] is not briefing:
+            hit = (briefing, hit[1], dataclasses.replace(briefing, provenance=hit[1]))
+        used[key] = hit
+        for change in hit[1].changes:
             diagnostics.warning(change.pos, describe(change, source.seed))
-        briefings.append(dataclasses.replace(briefing, provenance=provenance))
+        briefings.append(hit[2])
     if memo is not None:
         memo.clear()
         memo.update(used)
