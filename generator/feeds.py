@@ -140,7 +140,8 @@ def render_feeds(
     outputs: list[Output] = []
     templates: dict[tuple[int, str], frozenset[str]] = {}  # parsed once per template, not once per feed (10,000 actors: minutes)
 
-    def through(env: jinja2.Environment, page: Page) -> None:
+    def through(env: jinja2.Environment, page: Page, make: Callable[[], dict[str, Any]] = dict) -> None:
+        """Add the page's output: the kept one, else rendered with its context and what make() adds (computed only then)."""
         key = (id(env), page.template)
         if key not in templates:
             templates[key] = referenced_templates(env, page.template)
@@ -152,26 +153,35 @@ def render_feeds(
             return
         context = base_context(config, page, {})
         context["url"] = lambda path: site_url(config, path) or relative(path, page.path)
+        context.update(make())
         data = render(env, page, context, theme.template_path, root, diagnostics)
         if data is not None:
             outputs.append(Output(page.path, data, deps))
 
     for feed in plan_feeds(linked):
-        items = tuple(_item(entry, config, zone) for entry in feed.entries)  # cheap; the rendering is what kept saves
-        context = {"feed": feed, "items": items, "id": _feed_id(config, feed), "updated": _newest(feed.entries, zone, config)}
-        through(env, Page(feed.atom, "atom.xml", feed.title, context, feed.deps, ITEM_READS))
-        outputs.append(kept(feed.json, feed.deps, JSON_FEED_READS) or Output(feed.json, json_feed(feed, items, config), feed.deps))
+        made: dict[str, Any] = {}
+
+        def context(feed: Feed = feed, made: dict[str, Any] = made) -> dict[str, Any]:
+            if not made:  # once, and only for a feed that is rendered again
+                items = tuple(_item(entry, config, zone) for entry in feed.entries)
+                made.update(feed=feed, items=items, id=_feed_id(config, feed), updated=_newest(feed.entries, zone, config))
+            return made
+
+        through(env, Page(feed.atom, "atom.xml", feed.title, {}, feed.deps, ITEM_READS), context)
+        outputs.append(kept(feed.json, feed.deps, JSON_FEED_READS) or Output(feed.json, json_feed(feed, context()["items"], config), feed.deps))
 
     listed = [p for p in html_pages if p.path not in NOT_IN_SITEMAP]
     if config.base_url:
-        urls = tuple((p.path, _lastmod(p)) for p in listed)
         site = linked.site  # every briefing, actor and expert has a page in the sitemap
         deps = frozenset({"list:briefings", "list:years", "list:timeline"}) | _briefing_deps(linked.entries) | {f"actor:{i}" for i in site.actors} | {f"expert:{i}" for i in site.experts}
-        through(env, Page("sitemap.xml", "sitemap.xml", "Sitemap", {"urls": urls}, deps))  # which pages exist: made from almost any field
+        through(env, Page("sitemap.xml", "sitemap.xml", "Sitemap", {}, deps), lambda: {"urls": tuple((p.path, _lastmod(p)) for p in listed)})  # which pages exist: made from almost any field
     through(md_env, Page("robots.txt", "robots.txt", "robots.txt", {"sitemap": site_url(config, "sitemap.xml")}, frozenset()))
-    llms = tuple((_markdown_text(e.briefing.title), e.briefing.markdown_url, " ".join(e.briefing.summary.split())) for e in linked.entries)
-    llms_reads = frozenset({"date", "title", "summary", "markdown_url"})
-    through(md_env, Page("llms.txt", "llms.txt", "llms.txt", {"briefings": llms}, frozenset({"list:briefings"} | _briefing_deps(linked.entries)), llms_reads))
+
+    def llms() -> dict[str, Any]:
+        return {"briefings": tuple((_markdown_text(e.briefing.title), e.briefing.markdown_url, " ".join(e.briefing.summary.split())) for e in linked.entries)}
+
+    llms_deps = frozenset({"list:briefings"} | _briefing_deps(linked.entries))
+    through(md_env, Page("llms.txt", "llms.txt", "llms.txt", {}, llms_deps, frozenset({"date", "title", "summary", "markdown_url"})), llms)
     return outputs
 
 

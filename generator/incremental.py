@@ -75,6 +75,8 @@ def changed_keys(old: LinkedSite, new: LinkedSite, old_articles: Mapping[str, Ar
         if before is None or after is None:
             keys.add(f"briefing:{slug}")
             continue
+        if before is after and old_articles.get(slug) is new_articles.get(slug):
+            continue  # link and _articles reused it: nothing to compare
         names = _changed_names(before, after, old_articles.get(slug), new_articles.get(slug))
         if names:
             keys.add(f"briefing:{slug}")
