@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .cache import SETTLE_NS
 from .diagnostics import Diagnostics
 from .model import Pos
 
@@ -53,67 +55,105 @@ def decode(path: str, data: bytes, diagnostics: Diagnostics) -> str | None:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _files(folder: Path, root: Path, suffixes: tuple[str, ...], diagnostics: Diagnostics) -> list[Path]:
-    """Return the files under folder with one of the suffixes, sorted; refuse links leaving root."""
-    found: list[Path] = []
+def _files(folder: Path, root: Path, suffixes: tuple[str, ...], diagnostics: Diagnostics) -> list[tuple[str, str]]:
+    """Return (path, path relative to root) of the files under folder with one of the suffixes, in os.walk's sorted order; refuse links leaving root."""
+    found: list[tuple[str, str]] = []
     if not folder.is_dir():
         return found
     real_root = root.resolve()
-    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in dirnames:
-            link = Path(dirpath, name)
-            if not link.is_symlink():
+
+    def inside(path: str) -> bool:
+        return Path(path).resolve().is_relative_to(real_root)
+
+    def visit(path: str, rel: str) -> None:
+        try:
+            with os.scandir(path) as it:
+                entries = sorted((e for e in it if not e.name.startswith(".")), key=lambda e: e.name)
+        except OSError:
+            return  # as os.walk does: a folder that cannot be read is passed over
+        folders, files = [], []
+        for entry in entries:
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            (folders if is_dir else files).append(entry)
+        for entry in folders:
+            if not entry.is_symlink():
                 continue
-            shown = Pos(link.relative_to(root).as_posix())
-            if not link.resolve().is_relative_to(real_root):  # os.walk does not enter it; say so rather than skip it
+            shown = Pos(rel + entry.name)
+            if not inside(entry.path):  # never entered; say so rather than skip it
                 diagnostics.error(shown, "symbolic link points outside the site project; refused")
             else:
                 diagnostics.warning(shown, "symbolic link to a folder is not followed; link the files instead")
-        for name in sorted(filenames):
-            if name.startswith(".") or not name.endswith(suffixes):
+        for entry in files:
+            if not entry.name.endswith(suffixes):
                 continue
-            path = Path(dirpath, name)
-            rel = path.relative_to(root).as_posix()
-            if path.is_symlink():
-                target = path.resolve()
-                if not target.is_relative_to(real_root):
-                    diagnostics.error(Pos(rel), "symbolic link points outside the site project; refused")
-                    continue
-            found.append(path)
+            if entry.is_symlink() and not inside(entry.path):
+                diagnostics.error(Pos(rel + entry.name), "symbolic link points outside the site project; refused")
+                continue
+            found.append((entry.path, rel + entry.name))
+        for entry in folders:
+            if not entry.is_symlink():
+                visit(entry.path, rel + entry.name + "/")
+
+    visit(str(folder), folder.relative_to(root).as_posix() + "/")
     return found
 
 
-def _read(path: Path, root: Path, diagnostics: Diagnostics) -> RawFile | None:
-    rel = path.relative_to(root).as_posix()
+LoadMemo = dict  # path -> (its stat when read, the RawFile read): what `serve` need not read again
+
+
+def _read(path: str, rel: str, diagnostics: Diagnostics, memo: LoadMemo, settled: int) -> RawFile | None:
+    """Return the decoded file at path, from the memo if its stat is the one it had when read and long settled."""
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            diagnostics.error(Pos(rel), f"file is {size} bytes; a source file may have at most {MAX_FILE_BYTES} (1 MiB): split it or move data to static/")
+        st = os.stat(path)
+        if st.st_size > MAX_FILE_BYTES:
+            diagnostics.error(Pos(rel), f"file is {st.st_size} bytes; a source file may have at most {MAX_FILE_BYTES} (1 MiB): split it or move data to static/")
             return None
-        data = path.read_bytes()
+        key = (st.st_size, st.st_ino, st.st_dev, st.st_mtime_ns, st.st_ctime_ns)
+        hit = memo.get(path)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        with open(path, "rb") as f:
+            data = f.read()
     except OSError as exc:
         diagnostics.error(Pos(rel), f"cannot read file: {exc.strerror}")
         return None
     text = decode(rel, data, diagnostics)
-    return None if text is None else RawFile(rel, text)
+    if text is None:
+        return None
+    raw = RawFile(rel, text)
+    if st.st_ctime_ns < settled:  # a fresher stat might not change at the next write in the same clock tick (cache.py)
+        memo[path] = (key, raw)
+    return raw
 
 
-def load_sources(root: Path, diagnostics: Diagnostics) -> RawSources:
-    """Read every source file of the site project at root."""
+def load_sources(root: Path, diagnostics: Diagnostics, memo: LoadMemo | None = None) -> RawSources:
+    """Read every source file of the site project at root.
+
+    With a memo (kept by `serve` between rebuilds), a file whose stat (size, inode,
+    modification and status-change time) is the one it had when it was read is not read
+    again; the memo afterwards holds only current files. An edit always changes the
+    ctime, even one that keeps the size and sets the modification time back; a file
+    changed in the last SETTLE_NS is read again every time, as the clock that stamps it
+    is coarse.
+    """
+    memo = {} if memo is None else memo
+    settled = time.time_ns() - SETTLE_NS  # before any stat
     content = root / "content"
     if not content.is_dir():
         diagnostics.error(Pos("content"), f"no content/ folder in {root}; is this a site project?")
 
     def read_all(folder: Path, suffixes: tuple[str, ...]) -> tuple[RawFile, ...]:
-        files = (_read(p, root, diagnostics) for p in _files(folder, root, suffixes, diagnostics))
+        files = (_read(path, rel, diagnostics, memo, settled) for path, rel in _files(folder, root, suffixes, diagnostics))
         return tuple(f for f in files if f is not None)
 
     site_path = content / "site.yaml"
-    site = _read(site_path, root, diagnostics) if site_path.is_file() else None
-    seeds = tuple(p.relative_to(root / "seeds").as_posix() for p in _files(root / "seeds", root, ("",), diagnostics))
-    static = tuple(p.relative_to(root / "static").as_posix() for p in _files(root / "static", root, ("",), diagnostics))
-    return RawSources(
+    site = _read(str(site_path), "content/site.yaml", diagnostics, memo, settled) if site_path.is_file() else None
+    seeds = tuple(rel.removeprefix("seeds/") for _, rel in _files(root / "seeds", root, ("",), diagnostics))
+    static = tuple(rel.removeprefix("static/") for _, rel in _files(root / "static", root, ("",), diagnostics))
+    raw = RawSources(
         root=root,
         site=site,
         briefings=read_all(content / "briefings", (".md",)),
@@ -122,3 +162,7 @@ def load_sources(root: Path, diagnostics: Diagnostics) -> RawSources:
         seeds=seeds,
         static=static,
     )
+    current = {str(site_path)} | {str(root / f.path) for f in (*raw.briefings, *raw.actors, *raw.experts)}
+    for gone in [p for p in memo if p not in current]:
+        del memo[gone]
+    return raw

@@ -21,7 +21,7 @@ from .emit import emit_markdown, plan_markdown
 from .feeds import missing_base_url, render_feeds
 from .incremental import Changes, article_affected, kept_outputs, changed_files, changed_keys, registry_changes, stale_pages, template_sources
 from .link import LinkedSite, link
-from .load import load_sources
+from .load import LoadMemo, load_sources
 from .model import Pos, Site, SiteConfig
 from .pages import Output, Page, relative
 from .parse import ParseCache, parse
@@ -57,6 +57,7 @@ class BuildState:
     outputs: dict[str, Output]  # by path
     parsed: ParseCache  # a memo of pure per-file parses, kept across failed builds too
     compared: Compared = field(default_factory=dict)  # provenance.check_site's memo
+    loaded: LoadMemo = field(default_factory=dict)  # load's memo of decoded sources by their stat, kept across failed builds too
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,8 @@ def build(config: BuildConfig, previous: BuildState | None = None, sources_print
             sources_print = sources_print or fingerprint(config)
             forget(config.source, config.output)  # until this build has written, the last record no longer holds
     parsed: ParseCache = previous.parsed if previous is not None else ParseCache()
-    raw = load_sources(config.source, diagnostics)
+    loaded: LoadMemo = previous.loaded if previous is not None else LoadMemo()
+    raw = load_sources(config.source, diagnostics, loaded)
     site = parse(raw, diagnostics, parsed)
     if config.base_url is not None:
         site = dataclasses.replace(site, config=dataclasses.replace(site.config, base_url=config.base_url))
@@ -163,7 +165,7 @@ def build(config: BuildConfig, previous: BuildState | None = None, sources_print
         return failed()
     if config.write and sources_print is not None:
         save(config.source, config.output, sources_print, len(linked.entries), diagnostics.sorted(), [o.path for o in outputs])
-    state = BuildState(config, site.config, theme, assets, linked, registry, articles, templates, (html_env, md_env), references, names, {o.path: o for o in outputs}, parsed, compared)
+    state = BuildState(config, site.config, theme, assets, linked, registry, articles, templates, (html_env, md_env), references, names, {o.path: o for o in outputs}, parsed, compared, loaded)
     return BuildReport(
         diagnostics.sorted(),
         len(linked.entries),
