@@ -3,7 +3,8 @@
 The output folder holds a manifest (`.briefing-manifest.json`) of the files the generator
 wrote; later builds replace or delete only those. A build writes its changed files into a
 staging folder beside the output (`.<output>.briefing-staging-XXXX`), then moves them in
-one by one with `os.replace`, keeping the files they replace as hard links in the same
+one by one with `os.replace` (a folder the output does not have yet moves in whole, with
+the files staged in it), keeping the files they replace as hard links in the same
 staging folder. A journal (`.briefing-journal.json`) says what is under way: if the apply
 fails it is rolled back at once, and if the process dies (SIGKILL, power to the process)
 the next run rolls it back before anything else, so the previous site comes back as it was.
