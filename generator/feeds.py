@@ -28,7 +28,7 @@ from .theme import Theme, referenced_templates
 FEED_LATEST = 20
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 NOT_IN_SITEMAP = ("404.html", "search/index.html")
-ITEM_READS = frozenset({"date", "updated", "slug"})  # a feed's items: newest first, their times and ids
+ITEM_READS = frozenset({"date", "updated", "slug", "name"})  # a feed's items: newest first, their times and ids; an actor's feed is titled with its name
 JSON_FEED_READS = ITEM_READS | {"title", "summary", "key_points", "tags", "markdown_url", "url"}  # what json_feed writes of a briefing
 
 

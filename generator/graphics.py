@@ -840,7 +840,7 @@ def actor_map(graph: ActorGraph, link: Link, ident: str = "actor-map", centre: s
 class Graphics:
     """The graphics of one render, each drawn on first use and kept for the pages that show it again."""
 
-    READS = frozenset({"timeline", "title", "date", "actors", "experts"})  # of the briefings: events, titles (and links), who appears with whom
+    READS = frozenset({"timeline", "title", "date", "actors", "experts", "name"})  # events, titles (and links), who appears with whom, by name
 
     def __init__(self, linked: LinkedSite) -> None:
         self._linked = linked

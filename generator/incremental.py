@@ -18,15 +18,18 @@ is made from now meets a changed key (the union catches a briefing that left a l
 change to site.yaml, the theme chain or the build options is not compared: the caller
 then renders everything.
 
-A `briefing:SLUG` key is finer than that: the build also knows which of the briefing's
-fields changed (`Changes.facets`: body, title, timeline, ...; actors, experts and
-related for what linking made of it; body and views of its article's HTML), and each page knows
-which names it can read (`reads`): the names its templates spell in their code
+A `briefing:SLUG`, `actor:ID` or `expert:ID` key is finer than that: the build also
+knows which of the entry's fields changed (`Changes.facets`: a briefing's body, title,
+timeline, ...; actors, experts and related for what linking made of it; body and views
+of its article's HTML; an actor's role, name, ...), and each page knows which names it
+can read (`reads`): the names its templates spell in their code
 (theme.template_names), what helpers they call read (the graphics), and what the page's
-own context was made from (`Page.reads`, e.g. a list ordered by date reads `date`). A
-page that shows a changed briefing is re-rendered only if it can read a changed field,
-or if the briefings it shows are not the same ones as last time. So a sentence added to
-an article re-renders that briefing's pages, not every tag and actor page that lists it.
+own context was made from (`Page.reads`: a list ordered by date reads `date`, an actor's
+page is titled with its `name`). A page that shows a changed entry is re-rendered only
+if it can read a changed field, or if the entries it shows are not the same ones as last
+time. So a sentence added to an article re-renders that briefing's pages, not every tag
+and actor page that lists it, and an actor's new role re-renders the pages with its card,
+not every list whose chips name it.
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ class Changes:
     """What differs between two builds: the changed keys, and for each briefing in both, the names of what changed in it."""
 
     keys: set[str]
-    facets: dict[str, frozenset[str]]  # briefing:SLUG -> names; a key absent here (added, removed, not a briefing) changed in every way
+    facets: dict[str, frozenset[str]]  # briefing:SLUG, actor:ID, expert:ID -> names; a key absent here (added, removed, list:*, template:*) changed in every way
 
 
 def entry_shape(entry: Entry) -> tuple[object, ...]:
@@ -82,7 +85,13 @@ def changed_keys(old: LinkedSite, new: LinkedSite, old_articles: Mapping[str, Ar
             keys.add(f"briefing:{slug}")
             facets[f"briefing:{slug}"] = names
     for kind, was, now in (("actor", old.site.actors, new.site.actors), ("expert", old.site.experts, new.site.experts)):
-        keys.update(f"{kind}:{ident}" for ident in was.keys() | now.keys() if was.get(ident) != now.get(ident))
+        for ident in was.keys() | now.keys():
+            before_entry, after_entry = was.get(ident), now.get(ident)
+            if before_entry is after_entry or before_entry == after_entry:
+                continue
+            keys.add(f"{kind}:{ident}")
+            if before_entry is not None and after_entry is not None:
+                facets[f"{kind}:{ident}"] = frozenset(f.name for f in dataclasses.fields(before_entry) if getattr(before_entry, f.name) != getattr(after_entry, f.name))
     if tuple(old.by_slug) != tuple(new.by_slug):
         keys.add("list:briefings")
     if tuple(old.years) != tuple(new.years):

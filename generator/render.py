@@ -19,6 +19,8 @@ from .theme import Theme, referenced_templates
 
 HOME_LATEST = 10
 BY_DATE = frozenset({"date"})  # a list of briefings, newest first, reads their dates
+ACTOR_PAGE = frozenset({"name", "kind", "role", "country", "aliases", "summary", "image", "links"})  # its title, and its metadata (metadata.actor_thing)
+EXPERT_PAGE = frozenset({"name", "title", "affiliation", "field", "bio", "links"})  # the same for an expert (metadata.expert_person)
 HELPER_READS = {"graphics": Graphics.READS}  # what the helpers in a page's context read of the briefings it shows
 
 
@@ -79,7 +81,7 @@ def plan_html(linked: LinkedSite) -> list[Page]:
         deps = {f"actor:{actor.id}"} | {f"briefing:{c.briefing.slug}" for c in cards} | {f"actor:{a.id}" for a, _ in co} | {f"expert:{e.id}" for e in experts}
         for path, chunk, pager in paginate(cards, per_page, f"actors/{actor.id}"):
             context = {"actor": actor, "cards": chunk, "stances": tuple(reversed(cards)), "co_actors": co, "experts": experts, "pager": pager}
-            pages.append(Page(path, "actor.html", actor.name, context, frozenset(deps), BY_DATE | {"actors", "experts"}))
+            pages.append(Page(path, "actor.html", actor.name, context, frozenset(deps), BY_DATE | ACTOR_PAGE | {"actors", "experts"}))
 
     every_expert = {f"expert:{i}" for i in site.experts}
     pages.append(Page("experts/index.html", "experts.html", "Experts", {"experts": tuple(site.experts.values()), "counts": {i: len(s) for i, s in linked.expert_sections.items()}}, frozenset(every_expert | every_briefing), frozenset({"experts"})))
@@ -87,7 +89,7 @@ def plan_html(linked: LinkedSite) -> list[Page]:
         sections = linked.expert_sections.get(expert.id, ())
         deps = {f"expert:{expert.id}"} | {f"briefing:{s.briefing.slug}" for s in sections}
         for path, chunk, pager in paginate(sections, per_page, f"experts/{expert.id}"):
-            pages.append(Page(path, "expert.html", expert.name, {"expert": expert, "sections": chunk, "pager": pager}, frozenset(deps), BY_DATE | {"experts"}))
+            pages.append(Page(path, "expert.html", expert.name, {"expert": expert, "sections": chunk, "pager": pager}, frozenset(deps), BY_DATE | EXPERT_PAGE | {"experts"}))
 
     pages.append(Page("tags/index.html", "tags.html", "Tags", {"tags": {t: len(b) for t, b in linked.tags.items()}}, frozenset({"list:briefings"} | every_briefing), frozenset({"tags"})))
     for tag, briefings in linked.tags.items():
