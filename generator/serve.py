@@ -9,6 +9,7 @@ site as a whole under a new build number, then tells each open page what concern
 from __future__ import annotations
 
 import errno
+import gc
 import hashlib
 import http.server
 import json
@@ -36,6 +37,7 @@ from .watch import watch
 log = logging.getLogger(__name__)
 
 DEBOUNCE = 0.03  # seconds without events before a rebuild: see docs/serve.md
+COLLECT_EVERY = 10  # rebuilds between full garbage collections, run after the pages are told (see _settle_memory)
 SCRIPT_URL = "/__briefing__/livereload.js"
 EVENTS_URL = "/__briefing__/events"
 LOCAL_NAMES = ("localhost", "127.0.0.1", "[::1]")
@@ -187,6 +189,7 @@ class PreviewServer:
         self.config = config
         self.on_rebuild = on_rebuild
         self.build_config = BuildConfig(config.source, config.source / ".briefing-serve", drafts=True, write=False, hash_assets=False)
+        self.since_collect = 0
         self.snapshot = Snapshot()
         self.state: BuildState | None = None
         self.lock = threading.Lock()  # guards snapshot and clients
@@ -332,7 +335,23 @@ class PreviewServer:
         telling = (time.perf_counter() - finished) * 1000
         result = Rebuild(snapshot.number, sources, report, changed, (finished - started) * 1000, settled, told, telling)
         self.on_rebuild(result)
+        self._settle_memory()
         return result
+
+    def _settle_memory(self) -> None:
+        """Keep the garbage collector off the next rebuild's path, once the pages have been told of this one.
+
+        A serve process holds two builds' worth of objects; a full collection walks them all
+        (~0.3 s at 1,000 briefings) and fell inside every other rebuild. Freezing what exists
+        after a build takes it out of later collections; every COLLECT_EVERY rebuilds it is
+        unfrozen and collected, here, so cyclic garbage of old builds is freed.
+        """
+        self.since_collect += 1
+        if self.since_collect >= COLLECT_EVERY:
+            gc.unfreeze()
+            gc.collect()
+            self.since_collect = 0
+        gc.freeze()
 
     def wait_for_build(self, number: int, timeout: float) -> Snapshot | None:
         """Return the snapshot once build `number` (or a later one) is published; None on timeout."""
