@@ -104,8 +104,9 @@ def _files(folder: Path, root: Path, suffixes: tuple[str, ...], diagnostics: Dia
 LoadMemo = dict  # path -> (its stat when read, the RawFile read): what `serve` need not read again
 
 
-def _read(path: str, rel: str, diagnostics: Diagnostics, memo: LoadMemo, settled: int) -> RawFile | None:
-    """Return the decoded file at path, from the memo if its stat is the one it had when read and long settled."""
+def read_file(path: str, rel: str, diagnostics: Diagnostics, memo: LoadMemo, settled: int | None = None) -> RawFile | None:
+    """Return the decoded file at path, from the memo if its stat is the one it had when read and long settled (before `settled`, ns)."""
+    settled = time.time_ns() - SETTLE_NS if settled is None else settled
     try:
         st = os.stat(path)
         if st.st_size > MAX_FILE_BYTES:
@@ -146,11 +147,11 @@ def load_sources(root: Path, diagnostics: Diagnostics, memo: LoadMemo | None = N
         diagnostics.error(Pos("content"), f"no content/ folder in {root}; is this a site project?")
 
     def read_all(folder: Path, suffixes: tuple[str, ...]) -> tuple[RawFile, ...]:
-        files = (_read(path, rel, diagnostics, memo, settled) for path, rel in _files(folder, root, suffixes, diagnostics))
+        files = (read_file(path, rel, diagnostics, memo, settled) for path, rel in _files(folder, root, suffixes, diagnostics))
         return tuple(f for f in files if f is not None)
 
     site_path = content / "site.yaml"
-    site = _read(str(site_path), "content/site.yaml", diagnostics, memo, settled) if site_path.is_file() else None
+    site = read_file(str(site_path), "content/site.yaml", diagnostics, memo, settled) if site_path.is_file() else None
     seeds = tuple(rel.removeprefix("seeds/") for _, rel in _files(root / "seeds", root, ("",), diagnostics))
     static = tuple(rel.removeprefix("static/") for _, rel in _files(root / "static", root, ("",), diagnostics))
     raw = RawSources(
@@ -162,7 +163,7 @@ def load_sources(root: Path, diagnostics: Diagnostics, memo: LoadMemo | None = N
         seeds=seeds,
         static=static,
     )
-    current = {str(site_path)} | {str(root / f.path) for f in (*raw.briefings, *raw.actors, *raw.experts)}
+    current = {str(site_path)} | {str(root / f.path) for f in (*raw.briefings, *raw.actors, *raw.experts)} | {str(root / "seeds" / name) for name in seeds}  # seeds: read by provenance
     for gone in [p for p in memo if p not in current]:
         del memo[gone]
     return raw

@@ -106,7 +106,7 @@ def build(config: BuildConfig, previous: BuildState | None = None, sources_print
         site = dataclasses.replace(site, config=dataclasses.replace(site.config, base_url=config.base_url))
     validate(site, diagnostics, seeds=raw.seeds, lint=config.lint)
     compared: Compared = previous.compared if previous is not None else {}
-    site = check_provenance(site, raw, read_seeds(raw, seed_names(site), diagnostics), diagnostics, compared)
+    site = check_provenance(site, raw, read_seeds(raw, seed_names(site), diagnostics, loaded), diagnostics, compared)
     missing_base_url(site.config, diagnostics)
     theme = resolve_theme(site.config.theme, config.source, diagnostics, site.config.pos)
 

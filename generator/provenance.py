@@ -23,7 +23,7 @@ from typing import Mapping
 from .annotations import DIRECTIVE, FENCE
 from .diagnostics import Diagnostics
 from .extract import paragraph_lines
-from .load import MAX_FILE_BYTES, RawSources, decode
+from .load import LoadMemo, RawSources, read_file
 from .model import Briefing, Change, Pos, Provenance, Site
 
 TYPOGRAPHY = str.maketrans(
@@ -354,23 +354,14 @@ def describe(change: Change, seed: str) -> str:
     return f"quoted words are not in seeds/{seed} verbatim: {_shown(change.text)}"
 
 
-def read_seeds(raw: RawSources, names: set[str], diagnostics: Diagnostics) -> dict[str, str]:
-    """Return the text of each named seed that exists (read as load reads sources: UTF-8, BOM and CRLF handled)."""
+def read_seeds(raw: RawSources, names: set[str], diagnostics: Diagnostics, memo: LoadMemo | None = None) -> dict[str, str]:
+    """Return the text of each named seed that exists, read as load reads sources (UTF-8, BOM and CRLF handled, the same size limit, the same memo)."""
     texts = {}
+    memo = {} if memo is None else memo
     for name in sorted(names & set(raw.seeds)):
-        path = raw.root / "seeds" / name
-        rel = f"seeds/{name}"
-        try:
-            if path.stat().st_size > MAX_FILE_BYTES:
-                diagnostics.error(Pos(rel), f"file is {path.stat().st_size} bytes; the limit is {MAX_FILE_BYTES}")
-                continue
-            data = path.read_bytes()
-        except OSError as exc:
-            diagnostics.error(Pos(rel), f"cannot read file: {exc.strerror}")
-            continue
-        text = decode(rel, data, diagnostics)
-        if text is not None:
-            texts[name] = text
+        found = read_file(str(raw.root / "seeds" / name), f"seeds/{name}", diagnostics, memo)
+        if found is not None:
+            texts[name] = found.text
     return texts
 
 

@@ -79,6 +79,7 @@ def _steps(root: Path) -> list[tuple[str, Callable[[], None]]]:
         ("briefing view text", _edit(b5, "\n:::\n", "\nAn added last sentence of the view.\n:::\n")),
         ("briefing event text", _edit(b5, "    event: ", "    event: Reportedly ")),
         ("briefing question and update", _edit(b5, "\ndate: ", "\nquestion: What comes next?\nupdated: 2030-01-02\ndate: ")),
+        ("seed edit", lambda: (root / "seeds" / "briefing-00003.txt").write_text((root / "seeds" / "briefing-00003.txt").read_text("utf-8")[:-40] + "\n", "utf-8")),
         ("briefing article appended", lambda: _briefing(root, 4).open("a", encoding="utf-8").write("\nA closing sentence.\n")),
         ("briefing date to a new year", _edit(b6, "\ndate: 20", "\ndate: 19")),
         ("briefing timeline", _edit(b6, "timeline:\n", "timeline:\n  - date: 1950\n    event: A new early event\n")),
