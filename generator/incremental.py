@@ -152,7 +152,8 @@ def current(old: Output | None, deps: frozenset[str], changes: Changes | None, r
     """Return whether a previous build's output still stands for a page made from deps that reads the names reads() gives (None: any)."""
     if old is None or changes is None:
         return False
-    met = changes.keys.intersection(deps | old.deps)
+    keys = changes.keys
+    met = [k for k in keys if k in deps or k in old.deps] if len(keys) < len(deps) + len(old.deps) else keys & (deps | old.deps)  # a rebuild changes few keys; a page may show thousands
     if not met:
         return True
     if any(key not in changes.facets for key in met) or not _same_model_keys(deps, old.deps):

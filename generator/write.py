@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import hashlib
 import json
 import logging
@@ -159,6 +160,7 @@ def read_manifest(output: Path) -> dict[str, str] | None:
         return None
 
 
+@functools.lru_cache(maxsize=1 << 17)  # pure, and asked again of every output path by each rebuild
 def unsafe_path(rel: str) -> str | None:
     """Return why rel cannot be a path inside the output folder, or None when it is a plain relative path."""
     if not rel or "\x00" in rel or "\\" in rel:
@@ -176,6 +178,7 @@ def unsafe_path(rel: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=1 << 17)
 def _fold(rel: str) -> str:
     """Return the form two paths share when a file system would take them for the same file."""
     return unicodedata.normalize("NFC", unicodedata.normalize("NFC", rel).casefold())
