@@ -9,7 +9,10 @@ actor's page in Debian's chromium (Playwright), and has a separate editor proces
 the way editors do (write a temporary file in the same folder, then os.replace it over the
 original). Three kinds of edit, each --edits times:
 
-- briefing: a unique marker word added to the briefing's body (and its title), seen in the open page;
+- briefing: a unique marker sentence added to the briefing's article, seen in the open page (the
+  everyday save: only the briefing's own pages and those that show its article change);
+- title: a unique marker word added to the briefing's title, seen in the open page; every list
+  that shows the briefing (home, archive, actor and tag pages, feeds) changes with it;
 - css: a new custom-property value in the theme's style.css, applied in the open page without navigating;
 - actor: a marker added to the actor's role, seen on the open actor page.
 
@@ -59,7 +62,7 @@ TARGET_DEPENDENTS_MS = 1000.0
 STARTUP_SECONDS = 900.0  # the first build of a large site on a loaded machine
 EDIT_SECONDS = 300.0  # one edit, from the rename to every dependent page current
 SETTLE_SECONDS = 0.3  # quiet time between edits, so each one is measured alone
-KINDS = ("briefing", "css", "actor")
+KINDS = ("briefing", "title", "css", "actor")
 REBUILD_LINE = re.compile(r"^build (\d+): (.*) changed: .* in (\d+) ms \((\d+) ms for the edits to settle; (\d+) open page\(s\) told ([\d.]+) ms after\)")
 
 # The editor: a separate process that saves files the way editors do and says when each rename happened.
@@ -266,6 +269,7 @@ def measure(site_root: Path, n_edits: int, log: Path | None = None) -> dict[str,
         if role is None:
             raise SystemExit(f"{actor_file}: no one-line role: to edit")
         shows_briefing = [p for p in candidates if f"briefings/{slug}/".encode() in server.get(p) or p.endswith(".md")]
+        shows_article = [f"briefings/{slug}/index.md"]  # the lists show the title and summary, not the article
         shows_role = [p for p in [briefing_url, *candidates] if role.group(1).encode() in server.get(p) and p != actor_url]
 
         with sync_playwright() as playwright:
@@ -294,13 +298,16 @@ def measure(site_root: Path, n_edits: int, log: Path | None = None) -> dict[str,
                     marker = f"Zq{kind}{n:03d}x{os.getpid() % 1000:03d}"
                     for t in (briefing_tab, actor_tab):
                         t.evaluate("() => { window.__briefingBench = true; }")  # gone once the tab loads a new document
-                    if kind == "briefing":
-                        text = originals[source].rstrip("\n") + f"\n\nThe benchmark adds {marker} here.\n"
-                        text = re.sub(r"^title: (.*)$", lambda m: f"title: {m.group(1)} {marker}", text, count=1, flags=re.M)
+                    if kind in ("briefing", "title"):
+                        current = source.read_text("utf-8")  # each edit changes one thing of the last version: the article, or the title
+                        if kind == "briefing":
+                            text = re.sub(r"\n\nThe benchmark adds \w+ here\.\n$", "\n", current).rstrip("\n") + f"\n\nThe benchmark adds {marker} here.\n"
+                        else:
+                            text = re.sub(r"^title: (.*?)(?: Zq\w+)?$", lambda m: f"title: {m.group(1)} {marker}", current, count=1, flags=re.M)
                         renamed = editor.save(source, text)
                         seen = _wait_visible(briefing_tab, "(m) => document.body && document.body.textContent.includes(m)", marker)
                         tab = briefing_tab
-                        dependents = _wait_served(server, shows_briefing, marker.encode(), builds[tab], seen, renamed)
+                        dependents = _wait_served(server, shows_article if kind == "briefing" else shows_briefing, marker.encode(), builds[tab], seen, renamed)
                     elif kind == "css":
                         renamed = editor.save(css, originals[css] + f'\n:root {{ --briefing-bench: "{marker}"; }}\n')
                         seen = _wait_visible(briefing_tab, "(m) => getComputedStyle(document.documentElement).getPropertyValue('--briefing-bench').includes(m)", marker)
