@@ -8,6 +8,7 @@ build says so once, as a warning (`missing_base_url`).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 import uuid
@@ -22,7 +23,7 @@ from . import schema
 from .diagnostics import Diagnostics
 from .link import Entry, LinkedSite
 from .model import Briefing, PartialDate, SiteConfig
-from .pages import Output, Page, base_context, relative, render
+from .pages import Output, Page, base_context, page_reads, relative, render
 from .theme import Theme, referenced_templates
 
 FEED_LATEST = 20
@@ -146,8 +147,7 @@ def render_feeds(
         if key not in templates:
             templates[key] = referenced_templates(env, page.template)
         deps = page.deps | {f"template:{t}" for t in templates[key]}
-        names = template_names(env, page.template)
-        old = kept(page.path, deps, names | page.reads if names is not None and page.reads is not None else None)
+        old = kept(page.path, deps, page_reads(page, lambda template: template_names(env, template)))
         if old is not None:
             outputs.append(old)
             return
@@ -159,14 +159,7 @@ def render_feeds(
             outputs.append(Output(page.path, data, deps))
 
     for feed in plan_feeds(linked):
-        made: dict[str, Any] = {}
-
-        def context(feed: Feed = feed, made: dict[str, Any] = made) -> dict[str, Any]:
-            if not made:  # once, and only for a feed that is rendered again
-                items = tuple(_item(entry, config, zone) for entry in feed.entries)
-                made.update(feed=feed, items=items, id=_feed_id(config, feed), updated=_newest(feed.entries, zone, config))
-            return made
-
+        context = functools.cache(functools.partial(_feed_context, feed, config, zone))  # made once, and only for a feed rendered again
         through(env, Page(feed.atom, "atom.xml", feed.title, {}, feed.deps, ITEM_READS), context)
         outputs.append(kept(feed.json, feed.deps, JSON_FEED_READS) or Output(feed.json, json_feed(feed, context()["items"], config), feed.deps))
 
@@ -214,6 +207,12 @@ def json_feed(feed: Feed, items: tuple[FeedItem, ...], config: SiteConfig) -> by
         for item in items
     ]
     return (json.dumps(doc, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+def _feed_context(feed: Feed, config: SiteConfig, zone: dt.tzinfo) -> dict[str, Any]:
+    """Return what atom.xml gets of a feed: its items, its id and when it last changed."""
+    items = tuple(_item(entry, config, zone) for entry in feed.entries)
+    return {"feed": feed, "items": items, "id": _feed_id(config, feed), "updated": _newest(feed.entries, zone, config)}
 
 
 def _briefing_deps(entries: tuple[Entry, ...]) -> frozenset[str]:

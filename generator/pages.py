@@ -8,6 +8,7 @@ import sys
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
 import jinja2
@@ -35,6 +36,16 @@ class Output:
     path: str
     data: bytes
     deps: frozenset[str] = field(default=frozenset())
+
+
+def page_reads(page: Page, template_names: Callable[[str], frozenset[str] | None], helpers: Mapping[str, frozenset[str]] = MappingProxyType({})) -> frozenset[str] | None:
+    """Return the fields a page can show (incremental.py): what its templates name, what the helpers they call read, what its context was made from; None: any."""
+    if page.reads is None:
+        return None
+    names = template_names(page.template)
+    if names is None:
+        return None
+    return names | page.reads | {field for helper, read in helpers.items() if helper in names for field in read}
 
 
 def relative(target: str, page: str) -> str:

@@ -23,10 +23,10 @@ from .incremental import Changes, article_affected, kept_outputs, changed_files,
 from .link import LinkedSite, link
 from .load import LoadMemo, load_sources
 from .model import Pos, Site, SiteConfig
-from .pages import Output, Page, relative
+from .pages import Output, Page, page_reads, relative
 from .parse import ParseCache, parse
 from .provenance import Compared, check_site as check_provenance, read_seeds, seed_names
-from .render import page_reads, plan_html, render_site
+from .render import HELPER_READS, plan_html, render_site
 from .search import search_outputs
 from .twin import twin_outputs
 from .theme import Theme, environments, resolve_theme, template_names
@@ -145,8 +145,8 @@ def build(config: BuildConfig, previous: BuildState | None = None, sources_print
         changes = changed_keys(previous.linked, linked, previous.articles, articles)
         changes.keys.update(changed_files("template", previous.templates, templates))
         changes.keys.update(d for o in static if (old := previous.outputs.get(o.path)) is None or old.data != o.data for d in o.deps)  # a page may inline an asset
-        md_pages = stale_pages(md_pages, previous.outputs, changes, lambda page: page_reads(page, lambda t: names_of(md_env, t)))
-        html_pages = stale_pages(html_pages, previous.outputs, changes, lambda page: page_reads(page, lambda t: names_of(html_env, t)))
+        md_pages = stale_pages(md_pages, previous.outputs, changes, lambda page: page_reads(page, lambda t: names_of(md_env, t), HELPER_READS))
+        html_pages = stale_pages(html_pages, previous.outputs, changes, lambda page: page_reads(page, lambda t: names_of(html_env, t), HELPER_READS))
     outputs = _render(linked, md_pages, html_pages, (md_env, html_env), theme, articles, assets, config.source, diagnostics, references)
     rendered = tuple(o.path for o in outputs)
     kept = kept_outputs(previous.outputs if previous is not None else {}, changes)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Mapping
 
 import jinja2
 
@@ -21,21 +21,7 @@ HOME_LATEST = 10
 BY_DATE = frozenset({"date"})  # a list of briefings, newest first, reads their dates
 ACTOR_PAGE = frozenset({"name", "kind", "role", "country", "aliases", "summary", "image", "links"})  # its title, and its metadata (metadata.actor_thing)
 EXPERT_PAGE = frozenset({"name", "title", "affiliation", "field", "bio", "links"})  # the same for an expert (metadata.expert_person)
-HELPER_READS = {"graphics": Graphics.READS}  # what the helpers in a page's context read of the briefings it shows
-
-
-def page_reads(page: Page, template_names: Callable[[str], frozenset[str] | None]) -> frozenset[str] | None:
-    """Return the briefing fields a page can show: what its template names, what helpers it calls read, what its context was made from; None: any."""
-    if page.reads is None:
-        return None
-    names = template_names(page.template)
-    if names is None:
-        return None
-    extra = set(page.reads)
-    for helper, read in HELPER_READS.items():
-        if helper in names:
-            extra |= read
-    return names | extra
+HELPER_READS = {"graphics": Graphics.READS}  # what the helpers in a page's context read of the briefings it shows (pages.page_reads)
 
 
 def cards_deps(entries: tuple[Entry, ...]) -> set[str]:
