@@ -27,7 +27,7 @@ from .pages import Output, Page, page_reads, relative
 from .parse import ParseCache, parse
 from .provenance import Compared, check_site as check_provenance, read_seeds, seed_names
 from .render import HELPER_READS, plan_html, render_site
-from .search import search_outputs
+from .search import start_search
 from .twin import twin_outputs
 from .theme import Theme, environments, resolve_theme, template_names
 from .validate import shared_aliases, validate
@@ -152,17 +152,30 @@ def build(config: BuildConfig, previous: BuildState | None = None, sources_print
     kept = kept_outputs(previous.outputs if previous is not None else {}, changes)
     if previous is not None:
         outputs = _merge(planned[0] + planned[1], outputs, previous.outputs)
-    outputs += twin_outputs(linked, kept)
-    outputs += render_feeds(linked, planned[1], html_env, md_env, theme, config.source, diagnostics, kept, names_of)
-    outputs += static
-    if config.write:
-        outputs += search_outputs(outputs, config.source / ".briefing-cache", diagnostics)
-    check_outputs(outputs, diagnostics)
-    if diagnostics.errors:
-        return failed()
-    written = write_site(outputs, config.output, diagnostics) if config.write else None
-    if config.write and written is None:
-        return failed()
+    searching = start_search(outputs, config.source / ".briefing-cache") if config.write else None  # Pagefind indexes on the other core meanwhile
+    try:
+        outputs += twin_outputs(linked, kept)
+        outputs += render_feeds(linked, planned[1], html_env, md_env, theme, config.source, diagnostics, kept, names_of)
+        outputs += static
+        check_outputs(outputs, diagnostics)
+        if diagnostics.errors:
+            return failed()
+        written = None
+        if config.write:
+            bundle: list[Output] = []
+
+            def late() -> list[Output] | None:
+                assert searching is not None
+                bundle.extend(searching.result(diagnostics))
+                return None if diagnostics.errors else bundle
+
+            written = write_site(outputs, config.output, diagnostics, late)
+            outputs += bundle
+            if written is None:
+                return failed()
+    finally:
+        if searching is not None:
+            searching.cancel()  # a no-op once the bundle is in; else Pagefind is stopped
     if config.write and sources_print is not None:
         save(config.source, config.output, sources_print, len(linked.entries), diagnostics.sorted(), [o.path for o in outputs])
     state = BuildState(config, site.config, theme, assets, linked, registry, articles, templates, (html_env, md_env), references, names, {o.path: o for o in outputs}, parsed, compared, loaded)

@@ -5,7 +5,9 @@ service (`pagefind --service`) that is handed the pages from memory through a pi
 hands the bundle back the same way: no file is written for it, and the write stage stays
 the only one that touches the output. The bundle is kept in the site's `.briefing-cache/`
 under a digest of the indexed pages and the binary, so a build whose indexed pages did
-not change reuses it instead of running Pagefind again.
+not change reuses it instead of running Pagefind again. `start_search` runs Pagefind on a
+thread, so the build goes on (twins, feeds, staging) while it indexes; the write stage
+takes the bundle last.
 What the index shows per result comes from the pages themselves: `data-pagefind-body` on
 `<main>`, and `data-pagefind-meta` on the head's description (the summary) and kind.
 The search page's script (themes/default/static/search.js) loads the bundle relative to
@@ -26,7 +28,7 @@ import tempfile
 import threading
 import zipfile
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Callable
 
 from .diagnostics import Diagnostics
 from .model import Pos
@@ -65,26 +67,77 @@ def indexed_pages(outputs: list[Output]) -> list[Output]:
 
 def search_outputs(outputs: list[Output], cache: Path, diagnostics: Diagnostics) -> list[Output]:
     """Return the Pagefind bundle for the site's pages (the cached one if they did not change), or report why it could not be made."""
+    return start_search(outputs, cache).result(diagnostics)
+
+
+def start_search(outputs: list[Output], cache: Path) -> Indexing:
+    """Start making the bundle for the site's pages in the background: Pagefind runs while the build goes on; `result()` waits for it.
+
+    The pages to index, the bundle's key and the cache lookup are done here, at once; only
+    a bundle that is not kept runs Pagefind, on a thread that waits on its pipes.
+    """
     pages = sorted(indexed_pages(outputs), key=lambda o: o.path)
     binary = pagefind_binary()
-    where = Pos(f"{BUNDLE}/")
     if binary is None or not binary.is_file():
-        diagnostics.error(where, "search: the Pagefind binary is not installed; install it with pip install 'pagefind[bin]'")
-        return []
+        return Indexing(error="search: the Pagefind binary is not installed; install it with pip install 'pagefind[bin]'")
     if not pages:
-        return []
+        return Indexing(files={})
     deps = frozenset({"search:index"} | {d for page in pages for d in page.deps if not d.startswith("template:")})
     key = bundle_key(pages, binary)
     files = _cached(cache / CACHE, key)
-    if files is None:
-        try:
-            files = run_pagefind(binary, pages)
-        except PagefindError as exc:
-            diagnostics.error(where, f"search: {exc}")
+    if files is not None:
+        return Indexing(files=files, deps=deps)
+    indexing = Indexing(deps=deps)
+    indexing.run(binary, pages, cache, key)
+    return indexing
+
+
+class Indexing:
+    """A search bundle being made (or already known): `result()` waits for it, `cancel()` stops Pagefind."""
+
+    def __init__(self, files: dict[str, bytes] | None = None, deps: frozenset[str] = frozenset(), error: str | None = None) -> None:
+        self.files = files
+        self.deps = deps
+        self.error = error
+        self.thread: threading.Thread | None = None
+        self.process: subprocess.Popen[bytes] | None = None
+        self.cancelled = False
+
+    def run(self, binary: Path, pages: list[Output], cache: Path, key: str) -> None:
+        def index() -> None:
+            try:
+                self.files = run_pagefind(binary, pages, self._started)
+            except PagefindError as exc:
+                self.error = f"search: {exc}"
+                return
+            if not self.cancelled:
+                _keep(cache, key, self.files)
+                log.debug("search: indexed %d pages into %d files", len(pages), len(self.files))
+
+        self.thread = threading.Thread(target=index, name="pagefind", daemon=True)
+        self.thread.start()
+
+    def _started(self, process: subprocess.Popen[bytes]) -> None:
+        self.process = process
+        if self.cancelled:
+            process.kill()
+
+    def result(self, diagnostics: Diagnostics) -> list[Output]:
+        """Wait for the bundle; return its files as outputs under pagefind/, or report why there are none."""
+        if self.thread is not None:
+            self.thread.join()
+        if self.error is not None:
+            diagnostics.error(Pos(f"{BUNDLE}/"), self.error)
             return []
-        _keep(cache, key, files)
-        log.debug("search: indexed %d pages into %d files", len(pages), len(files))
-    return [Output(f"{BUNDLE}/{name}", data, deps) for name, data in sorted(files.items())]
+        return [Output(f"{BUNDLE}/{name}", data, self.deps) for name, data in sorted((self.files or {}).items())]
+
+    def cancel(self) -> None:
+        """Stop Pagefind if it is still running (the build failed before it needed the bundle); wait for its thread."""
+        self.cancelled = True
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+        if self.thread is not None:
+            self.thread.join()
 
 
 def bundle_key(pages: list[Output], binary: Path) -> str:
@@ -133,18 +186,21 @@ class PagefindError(Exception):
     """Pagefind could not run, failed or answered something unexpected."""
 
 
-def run_pagefind(binary: Path, pages: list[Output]) -> dict[str, bytes]:
+def run_pagefind(binary: Path, pages: list[Output], started: Callable[[subprocess.Popen[bytes]], None] | None = None) -> dict[str, bytes]:
     """Index the pages with a Pagefind service fed through a pipe; return the bundle's files by name, Pagefind's UI left out.
 
     The service reads requests (base64 of JSON, each followed by a comma) on stdin and
     answers in the same form on stdout. The pages are sent by a thread while this one
-    reads the answers, so neither pipe can fill up and stall the other side.
+    reads the answers, so neither pipe can fill up and stall the other side. `started` is
+    handed the service's process as soon as it runs (so that a caller can stop it).
     """
     with tempfile.TemporaryFile() as errors:
         try:
             process = subprocess.Popen([str(binary), "--service"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors)
         except OSError as exc:
             raise PagefindError(f"Pagefind could not run: {exc}") from exc
+        if started is not None:
+            started(process)
         timer = threading.Timer(TIMEOUT, process.kill)
         timer.start()
         try:

@@ -27,7 +27,7 @@ import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Iterator
+from typing import Callable, Iterator
 
 from .diagnostics import Diagnostics
 from .model import RESERVED_IDS, Pos
@@ -241,11 +241,13 @@ def _pos(o: Output) -> Pos:
 # --- the apply ------------------------------------------------------------------------
 
 
-def write_site(outputs: list[Output], output: Path, diagnostics: Diagnostics | None = None) -> WriteReport | None:
+def write_site(outputs: list[Output], output: Path, diagnostics: Diagnostics | None = None, late: Callable[[], list[Output] | None] | None = None) -> WriteReport | None:
     """Apply the outputs to the output folder: stage the changed files beside it, then move them in under a journal.
 
-    Return None (with the problem in diagnostics) when the site could not be written;
-    the previous site is then left exactly as it was.
+    `late` gives more outputs once the first ones are staged (the search bundle, made
+    meanwhile on another core), or None when they could not be made (the caller has
+    reported why): then nothing is applied. Return None (with the problem in diagnostics)
+    when the site could not be written; the previous site is then left exactly as it was.
     """
     diagnostics = diagnostics if diagnostics is not None else Diagnostics()
     shown = Pos(str(output))
@@ -259,7 +261,7 @@ def write_site(outputs: list[Output], output: Path, diagnostics: Diagnostics | N
             recovered = _recover_locked(output)
             if recovered:
                 log.warning("%s: %s", output, recovered)
-            return _write_locked(outputs, output, diagnostics)
+            return _write_locked(outputs, output, diagnostics, late)
     except BlockingIOError:
         diagnostics.error(shown, "another briefing build is writing to this output folder; try again when it is done")
     except OSError as exc:
@@ -268,19 +270,30 @@ def write_site(outputs: list[Output], output: Path, diagnostics: Diagnostics | N
     return None
 
 
-def _write_locked(outputs: list[Output], output: Path, diagnostics: Diagnostics) -> WriteReport | None:
+def _write_locked(outputs: list[Output], output: Path, diagnostics: Diagnostics, late: Callable[[], list[Output] | None] | None) -> WriteReport | None:
     old = read_manifest(output) or {}
-    new = {o.path: digest(o.data) for o in outputs}
-    changed = sorted((o for o in outputs if old.get(o.path) != new[o.path] or not _stands(output / o.path, len(o.data))), key=lambda o: o.path)
-    problems, dirs = _preflight(output, [o.path for o in changed], old)
-    for message in problems:
-        diagnostics.error(Pos(str(output)), message)
-    if problems:
-        return None
-    deletes, kept_stale = _deletable(output, sorted(set(old) - set(new)), old)
+    new: dict[str, str] = {}
+    changed: list[Output] = []
     staging = _make_staging(output)
     try:
-        _stage(staging / "new", changed)
+        made: set[str] = set()
+        _stage(staging / "new", _changed(outputs, output, old, new, changed), made)
+        if late is not None:
+            more = late()
+            if more is None:
+                return None
+            outputs = [*outputs, *more]
+            check_outputs(outputs, diagnostics)
+            if diagnostics.errors:
+                return None
+            _stage(staging / "new", _changed(more, output, old, new, changed), made)
+        changed.sort(key=lambda o: o.path)
+        problems, dirs = _preflight(output, [o.path for o in changed], old)
+        for message in problems:
+            diagnostics.error(Pos(str(output)), message)
+        if problems:
+            return None
+        deletes, kept_stale = _deletable(output, sorted(set(old) - set(new)), old)
         plan = _Plan(staging.name, tuple((o.path, o.path in old and os.path.lexists(output / o.path)) for o in changed), tuple(deletes), tuple(dirs), dict(sorted(old.items())))
         _apply(output, staging, plan, dict(sorted(new.items())))
     finally:
@@ -290,13 +303,27 @@ def _write_locked(outputs: list[Output], output: Path, diagnostics: Diagnostics)
     return WriteReport(len(changed), len(outputs) - len(changed), len(deletes), tuple(kept))
 
 
-def _stage(root: Path, outputs: list[Output]) -> None:
-    """Write the outputs under root: each folder made once, parents first, each file created new (never through a link)."""
+def _changed(outputs: list[Output], output: Path, old: dict[str, str], new: dict[str, str], changed: list[Output]) -> list[Output]:
+    """Record each output's digest in new; return (and add to changed) those the output folder does not hold as they are."""
+    found = []
+    for o in outputs:
+        new[o.path] = digest(o.data)
+        if old.get(o.path) != new[o.path] or not _stands(output / o.path, len(o.data)):
+            found.append(o)
+    changed += found
+    return found
+
+
+def _stage(root: Path, outputs: list[Output], made: set[str]) -> None:
+    """Write the outputs under root: each folder made once (made: those staged already), parents first, each file created new (never through a link)."""
     base = os.fspath(root)
-    os.mkdir(base)
+    if "" not in made:
+        os.mkdir(base)
+        made.add("")
     folders = {rel.rpartition("/")[0] for rel in (o.path for o in outputs)} - {""}
-    for folder in sorted({"/".join(f.split("/")[:n]) for f in folders for n in range(1, f.count("/") + 2)}):
+    for folder in sorted({"/".join(f.split("/")[:n]) for f in folders for n in range(1, f.count("/") + 2)} - made):
         os.mkdir(f"{base}/{folder}")
+        made.add(folder)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
     for o in outputs:
         fd = os.open(f"{base}/{o.path}", flags, 0o666)

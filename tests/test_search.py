@@ -7,6 +7,7 @@ import json
 import os
 import stat
 import subprocess
+import time
 import zipfile
 from pathlib import Path
 
@@ -62,9 +63,9 @@ def test_the_same_pages_reuse_the_kept_bundle_and_a_changed_page_runs_pagefind_a
     real = search.run_pagefind
     runs: list[int] = []
 
-    def counted(binary: Path, indexed: list[Output]) -> dict[str, bytes]:
+    def counted(binary: Path, indexed: list[Output], started: object = None) -> dict[str, bytes]:
         runs.append(len(indexed))
-        return real(binary, indexed)
+        return real(binary, indexed, started)  # type: ignore[arg-type]
 
     monkeypatch.setattr(search, "run_pagefind", counted)
     assert bundle(pages, cache) == first and runs == []
@@ -139,3 +140,23 @@ def test_the_service_indexes_what_the_command_line_indexes(tmp_path: Path) -> No
         return {p: data for p, data in files.items() if not p.startswith("pagefind/index/") and not p.endswith((".pf_meta", "pagefind-entry.json")) and os.path.basename(p) not in search.UNUSED}
 
     assert same_everywhere(ours) == same_everywhere(cli)
+
+
+def test_indexing_runs_in_the_background_and_a_cancel_stops_pagefind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pages = site({"alpha": "Copper", "beta": "Ceasefire"})
+    started = search.start_search(pages, tmp_path / "cache")
+    diags = Diagnostics()
+    assert started.result(diags) == search.search_outputs(pages, tmp_path / "fresh", diags) and not diags.items
+    kept = (tmp_path / "cache" / search.CACHE).read_bytes()
+    pid = tmp_path / "pid"
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(fake_pagefind(tmp_path, f"echo $$ > {pid}; exec cat > /dev/null\n")))  # never answers
+    hanging = search.start_search(site({"gamma": "Talks"}), tmp_path / "cache")
+    for _ in range(200):
+        if pid.exists() and pid.read_text().strip():
+            break
+        time.sleep(0.01)
+    hanging.cancel()
+    assert hanging.thread is not None and not hanging.thread.is_alive()
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(pid.read_text()), 0)
+    assert (tmp_path / "cache" / search.CACHE).read_bytes() == kept  # a stopped run keeps nothing

@@ -200,3 +200,34 @@ def test_the_cli_refuses_output_equal_to_source_and_touches_nothing(make_site) -
         "build failed: 1 error(s); nothing was written to .",
     ]
     assert snapshot(root) == before
+
+
+def test_late_outputs_are_staged_after_the_first_and_applied_with_them(tmp_path: Path) -> None:
+    """The search bundle comes last (it is made while the pages are staged): it lands in the same journalled apply."""
+    out = tmp_path / "site"
+    write({"index.html": "home", "pagefind/old.js": "old"}, out)
+    asked: list[bool] = []
+
+    def late() -> list[Output]:
+        asked.append((out.parent / "site").exists())
+        return outputs({"pagefind/pagefind.js": "js", "pagefind/fragment/a.pf": "a", "index2.html": "more"})
+
+    diags = Diagnostics()
+    report = write_site(outputs({"index.html": "home", "briefings/a/index.html": "a"}), out, diags, late)
+    assert report is not None and not diags.items and asked == [True]
+    assert (report.written, report.unchanged, report.deleted) == (4, 1, 1)  # pagefind/old.js is no longer made
+    files = {rel: data.decode() for rel, data in snapshot(out).items() if rel != MANIFEST}
+    assert files == {"index.html": "home", "briefings/a/index.html": "a", "pagefind/pagefind.js": "js", "pagefind/fragment/a.pf": "a", "index2.html": "more"}
+    assert sorted(json.loads((out / MANIFEST).read_text())["files"]) == sorted(files)
+
+
+@pytest.mark.parametrize("late_files", [None, {"index.html": "clash"}, {"INDEX.html": "clash"}, {"briefings": "a file where a folder is"}])
+def test_late_outputs_that_fail_or_collide_leave_the_site_as_it_was(tmp_path: Path, late_files: dict[str, str] | None) -> None:
+    out = tmp_path / "site"
+    write({"index.html": "home"}, out)
+    before = snapshot(out)
+    diags = Diagnostics()
+    report = write_site(outputs({"index.html": "home v2", "briefings/a/index.html": "a"}), out, diags, lambda: None if late_files is None else outputs(late_files))
+    assert report is None and snapshot(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # no staging folder left beside it
+    assert late_files is None or "would" in diags.errors[0].message  # None: the caller reported why
