@@ -200,6 +200,10 @@ def _registry(site: Site) -> Registry:
 def _articles(linked: LinkedSite, registry: Registry, previous: BuildState | None, seconds: float | None, diagnostics: Diagnostics) -> dict[str, ArticleHTML]:
     """Return each briefing's article rendered to HTML; reuse the previous build's where nothing it uses changed.
 
+    An article is made from the briefing's body and the registry's names and links only:
+    a briefing whose body is the same and that no registry change can alter keeps it, so
+    an edit to a title or a timeline does not render the article again.
+
     Articles are rendered in worker processes, each under a time budget (budget.py): one
     that overruns is reported at its body instead of hanging the build.
     """
@@ -209,7 +213,7 @@ def _articles(linked: LinkedSite, registry: Registry, previous: BuildState | Non
     for entry in linked.entries:
         b = entry.briefing
         old = previous.linked.by_slug.get(b.slug) if previous is not None else None
-        if previous is not None and old is not None and old.briefing == b and not article_affected(b, ids, names):
+        if previous is not None and old is not None and old.briefing.body == b.body and b.slug in previous.articles and not article_affected(b, ids, names):
             found[b.slug] = previous.articles[b.slug]
             continue
         todo.append(b)
