@@ -104,6 +104,13 @@ def _files(folder: Path, root: Path, suffixes: tuple[str, ...], diagnostics: Dia
 LoadMemo = dict  # path -> (its stat when read, the RawFile read): what `serve` need not read again
 
 
+def source_path(root: str, rel: str) -> str:
+    """Return the path of a file of the project at root, as str(root / rel) spells it (without pathlib's cost, paid per file per rebuild)."""
+    if os.sep != "/" or root == ".":
+        return str(Path(root) / rel)
+    return f"{root.rstrip('/')}/{rel}"
+
+
 def read_file(path: str, rel: str, diagnostics: Diagnostics, memo: LoadMemo, settled: int | None = None) -> RawFile | None:
     """Return the decoded file at path, from the memo if its stat is the one it had when read and long settled (before `settled`, ns)."""
     settled = time.time_ns() - SETTLE_NS if settled is None else settled
@@ -163,7 +170,8 @@ def load_sources(root: Path, diagnostics: Diagnostics, memo: LoadMemo | None = N
         seeds=seeds,
         static=static,
     )
-    current = {str(site_path)} | {str(root / f.path) for f in (*raw.briefings, *raw.actors, *raw.experts)} | {str(root / "seeds" / name) for name in seeds}  # seeds: read by provenance
+    base = str(root)
+    current = {str(site_path)} | {source_path(base, f.path) for f in (*raw.briefings, *raw.actors, *raw.experts)} | {source_path(base, "seeds/" + name) for name in seeds}  # seeds: read by provenance
     for gone in [p for p in memo if p not in current]:
         del memo[gone]
     return raw

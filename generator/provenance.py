@@ -23,7 +23,7 @@ from typing import Mapping
 from .annotations import DIRECTIVE, FENCE
 from .diagnostics import Diagnostics
 from .extract import paragraph_lines
-from .load import LoadMemo, RawSources, read_file
+from .load import LoadMemo, RawSources, read_file, source_path
 from .model import Briefing, Change, Pos, Provenance, Site
 
 TYPOGRAPHY = str.maketrans(
@@ -358,8 +358,9 @@ def read_seeds(raw: RawSources, names: set[str], diagnostics: Diagnostics, memo:
     """Return the text of each named seed that exists, read as load reads sources (UTF-8, BOM and CRLF handled, the same size limit, the same memo)."""
     texts = {}
     memo = {} if memo is None else memo
+    root = str(raw.root)
     for name in sorted(names & set(raw.seeds)):
-        found = read_file(str(raw.root / "seeds" / name), f"seeds/{name}", diagnostics, memo)
+        found = read_file(source_path(root, f"seeds/{name}"), f"seeds/{name}", diagnostics, memo)
         if found is not None:
             texts[name] = found.text
     return texts

@@ -85,3 +85,10 @@ def test_a_rebuild_sees_an_edit_keeping_size_and_mtime(make_site: Callable[..., 
     assert not again.failed
     page = {o.path: o.data for o in again.outputs}["briefings/first/index.html"]
     assert b"Body TEXT." in page
+
+
+@pytest.mark.parametrize("root", ["/srv/site", "/", ".", "site", "../up/site"])
+def test_source_path_spells_a_path_as_pathlib_does(root: str) -> None:
+    """The memo is keyed by the paths scandir gives (str of Path): source_path must give the same ones, or a rebuild reads everything again."""
+    for rel in ("content/briefings/2024/a.md", "seeds/an article.txt"):
+        assert load.source_path(str(Path(root)), rel) == str(Path(root) / rel)
