@@ -90,6 +90,8 @@ def link(site: Site, drafts: bool = False, previous: LinkedSite | None = None) -
     are equal to the last ones, and the related briefings when no briefing's actors, tags
     or place in the order changed; the result is the same as linking afresh.
     """
+    if previous is not None and previous.site is site:
+        return previous  # the same model (a rebuild for a stylesheet or template): the same result
     briefings = sorted((b for b in site.briefings if drafts or not b.draft), key=newest_first)
     reuse = _reusable(site, previous)
     entries = [reuse(b) or _entry(b, site) for b in briefings]

@@ -21,7 +21,7 @@ from .emit import emit_markdown, plan_markdown
 from .feeds import missing_base_url, render_feeds
 from .incremental import Changes, article_affected, kept_outputs, changed_files, changed_keys, registry_changes, stale_pages, template_sources
 from .link import LinkedSite, link
-from .load import LoadMemo, load_sources
+from .load import LoadMemo, RawSources, load_sources
 from .model import Pos, Site, SiteConfig
 from .pages import Output, Page, page_reads, relative
 from .parse import ParseCache, parse
@@ -58,6 +58,18 @@ class BuildState:
     parsed: ParseCache  # a memo of pure per-file parses, kept across failed builds too
     compared: Compared = field(default_factory=dict)  # provenance.check_site's memo
     loaded: LoadMemo = field(default_factory=dict)  # load's memo of decoded sources by their stat, kept across failed builds too
+    model: Model | None = None  # what the model stages made of the sources
+    planned: tuple[list[Page], list[Page]] = ([], [])  # the Markdown and HTML pages planned for `linked`
+
+
+@dataclass(frozen=True)
+class Model:
+    """What parsing, validation and provenance made of the sources, with what they reported: a rebuild whose sources and seeds are all the same reuses it."""
+
+    raw: RawSources
+    seeds: dict[str, str]
+    site: Site
+    diagnostics: tuple[Diagnostic, ...]
 
 
 @dataclass(frozen=True)
@@ -101,12 +113,20 @@ def build(config: BuildConfig, previous: BuildState | None = None, sources_print
     parsed: ParseCache = previous.parsed if previous is not None else ParseCache()
     loaded: LoadMemo = previous.loaded if previous is not None else LoadMemo()
     raw = load_sources(config.source, diagnostics, loaded)
-    site = parse(raw, diagnostics, parsed)
-    if config.base_url is not None:
-        site = dataclasses.replace(site, config=dataclasses.replace(site.config, base_url=config.base_url))
-    validate(site, diagnostics, seeds=raw.seeds, lint=config.lint)
     compared: Compared = previous.compared if previous is not None else {}
-    site = check_provenance(site, raw, read_seeds(raw, seed_names(site), diagnostics, loaded), diagnostics, compared)
+    model = _same_model(previous, config, raw)
+    if model is not None:  # a stylesheet or template edit: no source or seed changed
+        diagnostics.items.extend(model.diagnostics)
+        site = model.site
+    else:
+        mark = len(diagnostics.items)
+        site = parse(raw, diagnostics, parsed)
+        if config.base_url is not None:
+            site = dataclasses.replace(site, config=dataclasses.replace(site.config, base_url=config.base_url))
+        validate(site, diagnostics, seeds=raw.seeds, lint=config.lint)
+        seeds = read_seeds(raw, seed_names(site), diagnostics, loaded)
+        site = check_provenance(site, raw, seeds, diagnostics, compared)
+        model = Model(raw, seeds, site, tuple(diagnostics.items[mark:]))
     missing_base_url(site.config, diagnostics)
     theme = resolve_theme(site.config.theme, config.source, diagnostics, site.config.pos)
 
@@ -139,7 +159,7 @@ def build(config: BuildConfig, previous: BuildState | None = None, sources_print
 
     changes: Changes | None = None
     static = _static(theme.static_files(), assets, config.source, raw.static)
-    planned = (plan_markdown(linked), plan_html(linked))
+    planned = previous.planned if previous is not None and previous.linked is linked else (plan_markdown(linked), plan_html(linked))
     md_pages, html_pages = planned
     if previous is not None:
         changes = changed_keys(previous.linked, linked, previous.articles, articles)
@@ -178,7 +198,7 @@ def build(config: BuildConfig, previous: BuildState | None = None, sources_print
             searching.cancel()  # a no-op once the bundle is in; else Pagefind is stopped
     if config.write and sources_print is not None:
         save(config.source, config.output, sources_print, len(linked.entries), diagnostics.sorted(), [o.path for o in outputs])
-    state = BuildState(config, site.config, theme, assets, linked, registry, articles, templates, (html_env, md_env), references, names, {o.path: o for o in outputs}, parsed, compared, loaded)
+    state = BuildState(config, site.config, theme, assets, linked, registry, articles, templates, (html_env, md_env), references, names, {o.path: o for o in outputs}, parsed, compared, loaded, model, planned)
     return BuildReport(
         diagnostics.sorted(),
         len(linked.entries),
@@ -189,6 +209,22 @@ def build(config: BuildConfig, previous: BuildState | None = None, sources_print
         rendered=rendered,
         changed=frozenset(changes.keys) if changes is not None else None,
     )
+
+
+def _same_model(previous: BuildState | None, config: BuildConfig, raw: RawSources) -> Model | None:
+    """Return the previous build's model if this build would make the same: the same options, every source file the same, and the seeds it read the same.
+
+    The load memo hands back the very objects it read last time for files whose stat did
+    not change, so the comparison is mostly of identities. Seeds are read again (from the
+    same memo) to see that none of those the briefings name changed. The model's warnings
+    are repeated, as a build of the same sources would report them.
+    """
+    if previous is None or previous.model is None or previous.config != config or config.lint or previous.model.raw != raw:
+        return None  # (lint's checks of dates depend on the day too)
+    model = previous.model
+    if read_seeds(raw, set(model.seeds) | seed_names(model.site), Diagnostics(), previous.loaded) != model.seeds:
+        return None
+    return model
 
 
 def _registry(site: Site) -> Registry:

@@ -109,9 +109,13 @@ def test_each_kind_of_edit_gives_the_same_site_as_a_clean_build(site: Path) -> N
     total = len([o for o in report.outputs if o.path.endswith((".html", ".md"))])
     for name, apply in _steps(site):
         apply()
-        report = build(config, previous=report.state)
+        before = report.state
+        report = build(config, previous=before)
         clean = build(config)
         assert report.changed is not None or name == "site.yaml edit", name
+        assert report.diagnostics == clean.diagnostics, name  # a model reused is reported as a clean build reports it
+        assert report.state is not None and before is not None
+        assert (report.state.model is before.model) == (name in ("template edit", "base template edit", "asset edit", "static file edit")), name  # no source or seed changed
         incremental, full = _files(report), _files(clean)
         assert sorted(incremental) == sorted(full), name
         different = [path for path in full if incremental[path] != full[path]]
