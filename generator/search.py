@@ -274,8 +274,14 @@ class _Answers:
         self.buffer = bytearray()
 
     def next(self) -> dict[str, Any]:
-        """Return the next answer; raise EOFError when the service stopped before giving it."""
-        while (end := self.buffer.find(b",")) < 0:
+        """Return the next answer; raise EOFError when the service stopped before giving it.
+
+        The bundle comes as one answer of tens of megabytes: each chunk read is searched for
+        the end of the answer from where the last search stopped, not from the start.
+        """
+        searched = 0
+        while (end := self.buffer.find(b",", searched)) < 0:
+            searched = len(self.buffer)
             chunk = self.stream.read1(1 << 20)  # type: ignore[attr-defined]
             if not chunk:
                 raise EOFError("Pagefind stopped before it answered")

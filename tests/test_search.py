@@ -160,3 +160,16 @@ def test_indexing_runs_in_the_background_and_a_cancel_stops_pagefind(tmp_path: P
     with pytest.raises(ProcessLookupError):
         os.kill(int(pid.read_text()), 0)
     assert (tmp_path / "cache" / search.CACHE).read_bytes() == kept  # a stopped run keeps nothing
+
+
+def test_answers_are_split_at_their_ends_however_the_pipe_cuts_them() -> None:
+    """The bundle is one answer of megabytes, read in chunks: it is found whole, and so are the small answers around it."""
+    import base64
+    import io
+
+    answers = [{"message_id": 1, "payload": {"type": "NewIndex"}}, {"message_id": 2, "payload": {"type": "GetFiles", "files": [{"path": "a", "content": "x" * 3_000_000}]}}, {"message_id": 3, "payload": {}}]
+    stream = io.BufferedReader(io.BytesIO(b"".join(base64.b64encode(json.dumps(a).encode()) + b"," for a in answers)), buffer_size=1 << 16)
+    reader = search._Answers(stream)
+    assert [reader.next() for _ in answers] == answers
+    with pytest.raises(EOFError):
+        reader.next()
