@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, TypeVar
 
 import jinja2
 
@@ -34,8 +36,11 @@ from .validate import shared_aliases, validate
 from .write import WriteReport, check_output, check_outputs, write_site
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+R = TypeVar("R")
 
 PARALLEL_PAGES = 400  # from this many pages to render, share them out between the cores (forking costs ~0.1 s)
+PARALLEL_DOCUMENTS = 50  # from this many briefings to compare with their seeds, share them out between the cores
 WORKER_SECONDS = 3600.0  # a worker's share is bounded by the per-document budget of its articles, not by this
 
 
@@ -125,7 +130,7 @@ def build(config: BuildConfig, previous: BuildState | None = None, sources_print
             site = dataclasses.replace(site, config=dataclasses.replace(site.config, base_url=config.base_url))
         validate(site, diagnostics, seeds=raw.seeds, lint=config.lint)
         seeds = read_seeds(raw, seed_names(site), diagnostics, loaded)
-        site = check_provenance(site, raw, seeds, diagnostics, compared)
+        site = check_provenance(site, raw, seeds, diagnostics, compared, functools.partial(_shared_out, seconds=config.document_seconds))
         model = Model(raw, seeds, site, tuple(diagnostics.items[mark:]))
     missing_base_url(site.config, diagnostics)
     theme = resolve_theme(site.config.theme, config.source, diagnostics, site.config.pos)
@@ -225,6 +230,13 @@ def _same_model(previous: BuildState | None, config: BuildConfig, raw: RawSource
     if read_seeds(raw, set(model.seeds) | seed_names(model.site), Diagnostics(), previous.loaded) != model.seeds:
         return None
     return model
+
+
+def _shared_out(fn: Callable[[T], R], items: list[T], seconds: float | None) -> list[R | Overrun]:
+    """Return fn(item) for each item: in worker processes under the time budget when there are many (forking costs ~0.1 s), else here."""
+    if len(items) < PARALLEL_DOCUMENTS:
+        return [fn(item) for item in items]
+    return map_bounded(fn, items, seconds)
 
 
 def _registry(site: Site) -> Registry:

@@ -18,7 +18,7 @@ import functools
 import html
 import re
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Callable, Mapping, Sequence
 
 from .annotations import DIRECTIVE, FENCE
 from .diagnostics import Diagnostics
@@ -369,41 +369,69 @@ def read_seeds(raw: RawSources, names: set[str], diagnostics: Diagnostics, memo:
 Compared = dict  # (file, its text, the seed's text, the registry's names) -> (the parsed briefing, its Provenance, the briefing with it)
 
 
-def check_site(site: Site, raw: RawSources, seeds: Mapping[str, str], diagnostics: Diagnostics, memo: Compared | None = None) -> Site:
+Mapper = Callable[[Callable[[tuple[Briefing, str, str, Mapping[str, str]]], Provenance], list[tuple[Briefing, str, str, Mapping[str, str]]]], Sequence[object]]
+
+
+def check_site(site: Site, raw: RawSources, seeds: Mapping[str, str], diagnostics: Diagnostics, memo: Compared | None = None, mapper: Mapper | None = None) -> Site:
     """Return the site with each briefing's provenance filled in; report every finding as a warning.
 
     memo keeps each comparison by what decides it (the briefing's file, its seed's text and
     the registry's names), so a rebuild compares again only what changed, and hands back
     the same briefing object for a file parsed to the same object (parse's cache), so later
     stages see at once that it is unchanged; it is left holding this build's comparisons only.
+    The comparisons to make are handed to mapper (the pipeline shares them out between
+    worker processes under the time budget per document, budget.py); a result that is
+    an Overrun is reported at the briefing's body.
     """
     bodies = {f.path: f.text for f in raw.briefings}
     names = {ident: entry.name for ident, entry in [*site.actors.items(), *site.experts.items()]}
     names_key = hash(tuple(sorted(names.items())))
-    used: Compared = {}
-    briefings = []
+    memo = {} if memo is None else memo
+    keys: list[tuple[str, str, str, int] | None] = []
+    jobs: dict[tuple[str, str, str, int], tuple[Briefing, str, str, Mapping[str, str]]] = {}
     for briefing in site.briefings:
         source = briefing.source
         text = bodies.get(briefing.pos.path)
         if source is None or not source.seed or source.seed not in seeds or text is None:
-            briefings.append(briefing)
+            keys.append(None)
             continue
         key = (briefing.pos.path, text, seeds[source.seed], names_key)
-        hit = memo.get(key) if memo is not None else None
+        keys.append(key)
+        if key not in memo and key not in jobs:
+            jobs[key] = (briefing, "\n".join(text.split("\n")[briefing.body.first_line - 1 :]), seeds[source.seed], names)
+    found = dict(zip(jobs, (mapper or _in_process)(_compare_job, list(jobs.values()))))
+    used: Compared = {}
+    briefings = []
+    for briefing, key in zip(site.briefings, keys):
+        if key is None:
+            briefings.append(briefing)
+            continue
+        hit = memo.get(key)
         if hit is None:
-            body = "\n".join(text.split("\n")[briefing.body.first_line - 1 :])
-            provenance = compare(briefing, body, seeds[source.seed], names)
+            provenance = found[key]
+            if not isinstance(provenance, Provenance):
+                diagnostics.error(Pos(briefing.pos.path, briefing.body.first_line, 1), f"comparing this article with its seed {getattr(provenance, 'reason', 'failed')}, the time budget per document; stopped")
+                briefings.append(briefing)
+                continue
             hit = (briefing, provenance, dataclasses.replace(briefing, provenance=provenance))
         elif hit[0] is not briefing:
             hit = (briefing, hit[1], dataclasses.replace(briefing, provenance=hit[1]))
         used[key] = hit
+        assert briefing.source is not None and briefing.source.seed
         for change in hit[1].changes:
-            diagnostics.warning(change.pos, describe(change, source.seed))
+            diagnostics.warning(change.pos, describe(change, briefing.source.seed))
         briefings.append(hit[2])
-    if memo is not None:
-        memo.clear()
-        memo.update(used)
+    memo.clear()
+    memo.update(used)
     return dataclasses.replace(site, briefings=tuple(briefings))
+
+
+def _compare_job(job: tuple[Briefing, str, str, Mapping[str, str]]) -> Provenance:
+    return compare(*job)
+
+
+def _in_process(fn: Callable[[tuple[Briefing, str, str, Mapping[str, str]]], Provenance], jobs: list[tuple[Briefing, str, str, Mapping[str, str]]]) -> list[Provenance]:
+    return [fn(job) for job in jobs]
 
 
 def seed_names(site: Site) -> set[str]:

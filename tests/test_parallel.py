@@ -47,3 +47,29 @@ def test_a_template_error_in_workers_is_reported_once(tmp_path: Path, monkeypatc
     errors = [str(d) for d in report.errors]
     assert len(errors) == 1 and errors[0].startswith("themes/broken/templates/briefing.html:1:1: error: template error"), errors
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(not can_enforce(), reason="no fork on this platform")
+def test_provenance_compared_in_workers_reports_what_one_process_reports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = synth.synthesize(tmp_path / "site", 12, seed=3)
+    for n, path in enumerate(sorted((site / "seeds").iterdir())[:4]):  # seeds that no longer match their articles: warnings
+        path.write_text(path.read_text("utf-8")[: -30 * (n + 1)] + "\nA sentence only the seed has.\n", "utf-8")
+    monkeypatch.setattr(pipeline, "PARALLEL_DOCUMENTS", 10**9)
+    one = build(BuildConfig(site, tmp_path / "one", write=False))
+    monkeypatch.setattr(pipeline, "PARALLEL_DOCUMENTS", 1)
+    shared = build(BuildConfig(site, tmp_path / "shared", write=False))
+    assert not one.failed and len(one.warnings) >= 4
+    assert one.diagnostics == shared.diagnostics
+    assert [o.data for o in one.outputs] == [o.data for o in shared.outputs]
+
+
+def test_a_comparison_that_overruns_its_budget_is_an_error_at_the_briefing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from generator.budget import Overrun
+
+    site = synth.synthesize(tmp_path / "site", 3, seed=3)
+    monkeypatch.setattr(pipeline, "_shared_out", lambda fn, items, seconds: [Overrun("took longer than 10 s")] + [fn(i) for i in items[1:]])
+    report = build(BuildConfig(site, tmp_path / "out"))
+    assert report.failed and not (tmp_path / "out").exists()
+    errors = [str(d) for d in report.errors]
+    assert len(errors) == 1 and "error: comparing this article with its seed took longer than 10 s, the time budget per document" in errors[0], errors
+    assert errors[0].startswith("content/briefings/")
