@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import json
 import re
 import uuid
@@ -163,11 +164,12 @@ def render_feeds(
         through(env, Page(feed.atom, "atom.xml", feed.title, {}, feed.deps, ITEM_READS), context)
         outputs.append(kept(feed.json, feed.deps, JSON_FEED_READS) or Output(feed.json, json_feed(feed, context()["items"], config), feed.deps))
 
-    listed = [p for p in html_pages if p.path not in NOT_IN_SITEMAP]
     if config.base_url:
-        site = linked.site  # every briefing, actor and expert has a page in the sitemap
-        deps = frozenset({"list:briefings", "list:years", "list:timeline"}) | _briefing_deps(linked.entries) | {f"actor:{i}" for i in site.actors} | {f"expert:{i}" for i in site.experts}
-        through(env, Page("sitemap.xml", "sitemap.xml", "Sitemap", {}, deps), lambda: {"urls": tuple((p.path, _lastmod(p)) for p in listed)})  # which pages exist: made from almost any field
+        urls = tuple((p.path, _lastmod(p)) for p in html_pages if p.path not in NOT_IN_SITEMAP)
+        listing = hashlib.sha256("\n".join(f"{path} {lastmod}" for path, lastmod in urls).encode()).hexdigest()
+        # The sitemap shows which pages exist and when briefings changed, nothing else of the
+        # model: it is made from that list, recorded by its digest, and rendered again only when it differs.
+        through(env, Page("sitemap.xml", "sitemap.xml", "Sitemap", {}, frozenset({f"pages:{listing}"}), frozenset()), lambda: {"urls": urls})
     through(md_env, Page("robots.txt", "robots.txt", "robots.txt", {"sitemap": site_url(config, "sitemap.xml")}, frozenset()))
 
     def llms() -> dict[str, Any]:

@@ -363,7 +363,8 @@ def twin_outputs(linked: LinkedSite, kept: Callable[[str, frozenset[str]], Outpu
         deps = frozenset({f"briefing:{b.slug}"} | {f"actor:{c.actor.id}" for c in entry.actors} | {f"expert:{s.expert.id}" for s in entry.experts})
         path = TWIN_PATH.format(slug=b.slug)
         outputs.append(kept(path, deps) or Output(path, _dump(twin(entry, linked)), deps))
-    for name, document in schema_documents(linked.site.config).items():
-        outputs.append(Output(f"schemas/{name}", _dump(document)))
-    return outputs
+    schemas = [kept(f"schemas/{name}", frozenset()) for name in SCHEMAS]  # made from site.yaml alone, whose change renders everything
+    if None in schemas:
+        schemas = [Output(f"schemas/{name}", _dump(document)) for name, document in schema_documents(linked.site.config).items()]
+    return outputs + [o for o in schemas if o is not None]
 
