@@ -11,7 +11,7 @@ from .annotations import rewrite_body
 from .diagnostics import Diagnostics
 from .link import Entry, LinkedSite
 from .pages import Output, Page, base_context, relative, render
-from .theme import Theme, markdown_escape, referenced_templates
+from .theme import Theme, markdown_escape, template_keys
 
 
 def markdown_article(entry: Entry, linked: LinkedSite, text: str | None = None) -> str:
@@ -72,7 +72,5 @@ def emit_markdown(
         context.update(article=Markup(markdown_article(entry, linked)), passages=markdown_passages(entry, linked))
         data = render(env, page, context, theme.template_path, root, diagnostics)
         if data is not None:
-            if page.template not in templates:  # parsing a template is costly: once per build
-                templates[page.template] = frozenset(f"template:{t}" for t in referenced_templates(env, page.template))
-            outputs.append(Output(page.path, data, page.deps | templates[page.template]))
+            outputs.append(Output(page.path, data, page.deps | template_keys(env, page.template, templates)))
     return outputs

@@ -25,7 +25,7 @@ from .diagnostics import Diagnostics
 from .link import Entry, LinkedSite
 from .model import Briefing, PartialDate, SiteConfig
 from .pages import Output, Page, base_context, page_reads, relative, render
-from .theme import Theme, referenced_templates
+from .theme import Theme, template_keys
 
 FEED_LATEST = 20
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
@@ -130,24 +130,23 @@ def render_feeds(
     diagnostics: Diagnostics,
     kept: Kept = lambda path, deps, reads=None: None,
     template_names: Callable[[jinja2.Environment, str], frozenset[str] | None] = lambda env, name: None,
+    references: dict[str, frozenset[str]] | None = None,
 ) -> list[Output]:
     """Return the feeds, sitemap.xml, robots.txt and llms.txt, each with what it was made from.
 
     kept(path, deps, reads) gives a previous build's file that still stands for what it
     was made from and what it can show (incremental.kept_outputs); template_names(env,
-    name) what a template can read (theme.template_names).
+    name) what a template can read (theme.template_names); references the memo of each
+    template's dependencies that the pages' render keeps across rebuilds (theme.template_keys).
     """
     config = linked.site.config
     zone = time_zone(config, diagnostics)
     outputs: list[Output] = []
-    templates: dict[tuple[int, str], frozenset[str]] = {}  # parsed once per template, not once per feed (10,000 actors: minutes)
+    templates: dict[str, frozenset[str]] = references if references is not None else {}  # parsed once per template, not once per feed (10,000 actors: minutes)
 
     def through(env: jinja2.Environment, page: Page, make: Callable[[], dict[str, Any]] = dict) -> None:
         """Add the page's output: the kept one, else rendered with its context and what make() adds (computed only then)."""
-        key = (id(env), page.template)
-        if key not in templates:
-            templates[key] = referenced_templates(env, page.template)
-        deps = page.deps | {f"template:{t}" for t in templates[key]}
+        deps = page.deps | template_keys(env, page.template, templates)
         old = kept(page.path, deps, page_reads(page, lambda template: template_names(env, template)))
         if old is not None:
             outputs.append(old)

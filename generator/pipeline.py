@@ -180,7 +180,7 @@ def build(config: BuildConfig, previous: BuildState | None = None, sources_print
     searching = start_search(outputs, config.source / ".briefing-cache") if config.write else None  # Pagefind indexes on the other core meanwhile
     try:
         outputs += twin_outputs(linked, kept)
-        outputs += render_feeds(linked, planned[1], html_env, md_env, theme, config.source, diagnostics, kept, names_of)
+        outputs += render_feeds(linked, planned[1], html_env, md_env, theme, config.source, diagnostics, kept, names_of, references)
         outputs += static
         check_outputs(outputs, diagnostics)
         if diagnostics.errors:

@@ -15,7 +15,7 @@ from .link import Entry, LinkedSite
 from .model import Briefing, Correction
 from .metadata import page_metadata
 from .pages import Output, Page, base_context, paginate, render
-from .theme import Theme, referenced_templates
+from .theme import Theme, template_keys
 
 HOME_LATEST = 10
 BY_DATE = frozenset({"date"})  # a list of briefings, newest first, reads their dates
@@ -139,7 +139,5 @@ def render_site(
         data = render(env, page, context, theme.template_path, root, diagnostics)
         if data is None:
             continue
-        if page.template not in templates:
-            templates[page.template] = frozenset(f"template:{t}" for t in referenced_templates(env, page.template))
-        outputs.append(Output(page.path, data, page.deps | templates[page.template] | {"list:years"}))  # nav_years
+        outputs.append(Output(page.path, data, page.deps | template_keys(env, page.template, templates) | {"list:years"}))  # nav_years
     return outputs

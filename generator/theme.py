@@ -142,6 +142,13 @@ def template_names(env: jinja2.Environment, name: str) -> frozenset[str] | None:
     return None if DYNAMIC_READS & names else frozenset(names)
 
 
+def template_keys(env: jinja2.Environment, name: str, memo: dict[str, frozenset[str]]) -> frozenset[str]:
+    """Return the `template:NAME` keys of a template and all it uses, parsed once per memo (the environments share one loader, so one memo serves both)."""
+    if name not in memo:
+        memo[name] = frozenset(f"template:{t}" for t in referenced_templates(env, name))
+    return memo[name]
+
+
 def referenced_templates(env: jinja2.Environment, name: str) -> frozenset[str]:
     """Return name and every template it extends, includes or imports, transitively."""
     seen: set[str] = set()
