@@ -227,7 +227,7 @@ def _same_model(previous: BuildState | None, config: BuildConfig, raw: RawSource
     if previous is None or previous.model is None or previous.config != config or config.lint or previous.model.raw != raw:
         return None  # (lint's checks of dates depend on the day too)
     model = previous.model
-    if read_seeds(raw, set(model.seeds) | seed_names(model.site), Diagnostics(), previous.loaded) != model.seeds:
+    if read_seeds(raw, seed_names(model.site), Diagnostics(), previous.loaded) != model.seeds:
         return None
     return model
 

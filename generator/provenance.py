@@ -369,7 +369,8 @@ def read_seeds(raw: RawSources, names: set[str], diagnostics: Diagnostics, memo:
 Compared = dict  # (file, its text, the seed's text, the registry's names) -> (the parsed briefing, its Provenance, the briefing with it)
 
 
-Mapper = Callable[[Callable[[tuple[Briefing, str, str, Mapping[str, str]]], Provenance], list[tuple[Briefing, str, str, Mapping[str, str]]]], Sequence[object]]
+Job = tuple[Briefing, str, str, Mapping[str, str]]  # what compare() takes: the briefing, its body, its seed's text, the registry's names
+Mapper = Callable[[Callable[[Job], Provenance], list[Job]], Sequence[object]]  # runs compare on each job, in order (pipeline._shared_out)
 
 
 def check_site(site: Site, raw: RawSources, seeds: Mapping[str, str], diagnostics: Diagnostics, memo: Compared | None = None, mapper: Mapper | None = None) -> Site:
@@ -388,7 +389,7 @@ def check_site(site: Site, raw: RawSources, seeds: Mapping[str, str], diagnostic
     names_key = hash(tuple(sorted(names.items())))
     memo = {} if memo is None else memo
     keys: list[tuple[str, str, str, int] | None] = []
-    jobs: dict[tuple[str, str, str, int], tuple[Briefing, str, str, Mapping[str, str]]] = {}
+    jobs: dict[tuple[str, str, str, int], Job] = {}
     for briefing in site.briefings:
         source = briefing.source
         text = bodies.get(briefing.pos.path)
@@ -399,7 +400,7 @@ def check_site(site: Site, raw: RawSources, seeds: Mapping[str, str], diagnostic
         keys.append(key)
         if key not in memo and key not in jobs:
             jobs[key] = (briefing, "\n".join(text.split("\n")[briefing.body.first_line - 1 :]), seeds[source.seed], names)
-    found = dict(zip(jobs, (mapper or _in_process)(_compare_job, list(jobs.values()))))
+    found = dict(zip(jobs, (mapper or _in_process)(_compare_job, list(jobs.values()))))  # one result per job, in order
     used: Compared = {}
     briefings = []
     for briefing, key in zip(site.briefings, keys):
@@ -426,11 +427,11 @@ def check_site(site: Site, raw: RawSources, seeds: Mapping[str, str], diagnostic
     return dataclasses.replace(site, briefings=tuple(briefings))
 
 
-def _compare_job(job: tuple[Briefing, str, str, Mapping[str, str]]) -> Provenance:
+def _compare_job(job: Job) -> Provenance:
     return compare(*job)
 
 
-def _in_process(fn: Callable[[tuple[Briefing, str, str, Mapping[str, str]]], Provenance], jobs: list[tuple[Briefing, str, str, Mapping[str, str]]]) -> list[Provenance]:
+def _in_process(fn: Callable[[Job], Provenance], jobs: list[Job]) -> list[Provenance]:
     return [fn(job) for job in jobs]
 
 
