@@ -179,7 +179,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             _print_diagnostics(r)
         what = ", ".join(rebuild.sources[:3]) + (f" and {len(rebuild.sources) - 3} more" if len(rebuild.sources) > 3 else "")
         why = f"{what} changed: " if what else ""
-        timing = f" ({rebuild.settled:.0f} ms for the edits to settle; {rebuild.told} open page(s) told {rebuild.telling:.1f} ms after)" if what else ""
+        early = f"{rebuild.told_ahead} open page(s) told ahead at {rebuild.ahead:.0f} ms, " if rebuild.told_ahead else ""
+        timing = f" ({rebuild.settled:.0f} ms for the edits to settle; {early}{rebuild.told} open page(s) told {rebuild.telling:.1f} ms after)" if what else ""
         print(f"build {rebuild.number}: {why}{len(rebuild.changed)} file(s) rewritten, {len(r.rendered)} page(s) rendered in {rebuild.milliseconds:.0f} ms{timing}", flush=True)
 
     config = ServeConfig(

@@ -78,6 +78,19 @@ class Model:
 
 
 @dataclass(frozen=True)
+class Ahead:
+    """Pages to render before the rest of a rebuild, and what to hand them to as soon as they are (serve's open pages).
+
+    `ready` gets their outputs, final bytes of this build, once every stage before
+    rendering has passed without an error; the build then renders the other pages. It is
+    not called when none of the pages is stale, or when the build failed before.
+    """
+
+    paths: frozenset[str]
+    ready: Callable[[list[Output]], None]
+
+
+@dataclass(frozen=True)
 class BuildReport:
     diagnostics: list[Diagnostic]
     briefings: int = 0
@@ -98,7 +111,7 @@ class BuildReport:
         return [d for d in self.diagnostics if d.severity == "warning"]
 
 
-def build(config: BuildConfig, previous: BuildState | None = None, sources_print: str | None = None) -> BuildReport:
+def build(config: BuildConfig, previous: BuildState | None = None, sources_print: str | None = None, ahead: Ahead | None = None) -> BuildReport:
     """Build the site the config describes; write nothing unless every stage succeeded.
 
     Given the state of the previous build, parse only the files that changed and render
@@ -106,7 +119,8 @@ def build(config: BuildConfig, previous: BuildState | None = None, sources_print
     the previous build's. The result is the same as a full build of the same sources.
     A build that writes records what it read (cache.py), so that the `build` command
     can skip the next one if nothing changed; sources_print is that fingerprint if the
-    caller has taken it already.
+    caller has taken it already. A rebuild renders the pages `ahead` names first and hands
+    them over before it renders the others (see Ahead).
     """
     started = time.perf_counter()
     diagnostics = Diagnostics()
@@ -172,7 +186,17 @@ def build(config: BuildConfig, previous: BuildState | None = None, sources_print
         changes.keys.update(d for o in static if (old := previous.outputs.get(o.path)) is None or old.data != o.data for d in o.deps)  # a page may inline an asset
         md_pages = stale_pages(md_pages, previous.outputs, changes, lambda page: page_reads(page, lambda t: names_of(md_env, t), HELPER_READS))
         html_pages = stale_pages(html_pages, previous.outputs, changes, lambda page: page_reads(page, lambda t: names_of(html_env, t), HELPER_READS))
-    outputs = _render(linked, md_pages, html_pages, (md_env, html_env), theme, articles, assets, config.source, diagnostics, references)
+    envs = (md_env, html_env)
+    outputs: list[Output] = []
+    if ahead is not None and changes is not None and not diagnostics.errors:
+        first = [page for page in html_pages if page.path in ahead.paths]
+        if first:
+            outputs = _render(linked, [], first, envs, theme, articles, assets, config.source, diagnostics, references)
+            if diagnostics.errors:
+                return failed()
+            ahead.ready(outputs)
+            html_pages = [page for page in html_pages if page.path not in ahead.paths]
+    outputs += _render(linked, md_pages, html_pages, envs, theme, articles, assets, config.source, diagnostics, references)
     rendered = tuple(o.path for o in outputs)
     kept = kept_outputs(previous.outputs if previous is not None else {}, changes)
     if previous is not None:

@@ -4,6 +4,9 @@ As in MkDocs' livereload, the build is a plain callable; the watchdog callback o
 records changed paths under a Condition; one loop waits until the edits stop (the
 debounce window), rebuilds through the pipeline incrementally, and publishes the new
 site as a whole under a new build number, then tells each open page what concerns it.
+The pages open in a browser are rendered first and published ahead of the rest (see
+PreviewServer._ahead), so the page being edited follows the save before the lists that
+show it are made again.
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ from websockets.protocol import State
 from websockets.server import ServerProtocol
 
 from .diagnostics import Diagnostic, format_text
-from .pipeline import BuildConfig, BuildReport, BuildState, build
+from .pages import Output
+from .pipeline import Ahead, BuildConfig, BuildReport, BuildState, build
 from .theme import builtin_themes
 from .watch import watch
 
@@ -42,6 +46,7 @@ SCRIPT_URL = "/__briefing__/livereload.js"
 EVENTS_URL = "/__briefing__/events"
 LOCAL_NAMES = ("localhost", "127.0.0.1", "[::1]")
 PORT_TRIES = 10
+AHEAD_WAIT = 0.3  # seconds a build waits, after telling the open pages rendered ahead, for them to load before it goes on
 LIVERELOAD_JS = (Path(__file__).parent / "livereload.js").read_bytes()
 TYPES = {".md": "text/markdown; charset=utf-8", ".xml": "application/xml; charset=utf-8", ".json": "application/json", ".txt": "text/plain; charset=utf-8"}
 
@@ -73,16 +78,19 @@ class Rebuild:
     settled: float = 0.0  # ms from the first change of the burst to the build's start (the debounce wait)
     told: int = 0  # open pages sent a notice
     telling: float = 0.0  # ms from the build's end to the last notice sent
+    told_ahead: int = 0  # open pages told to reload before the build ended, their pages rendered first
+    ahead: float = 0.0  # ms from the build's start to those notices sent
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """A whole built site as served: never a half-built one."""
+    """A built site as served: a whole build, or the last whole build with the open pages of the next one (complete=False)."""
 
     number: int = 0
     files: Mapping[str, bytes] = field(default_factory=dict)
     digests: Mapping[str, str] = field(default_factory=dict)
     errors: tuple[Diagnostic, ...] = ()
+    complete: bool = True  # False while the build numbered so renders the pages not open
 
 
 def digest(data: bytes) -> str:
@@ -195,6 +203,7 @@ class PreviewServer:
         self.lock = threading.Lock()  # guards snapshot and clients
         self.built = threading.Condition(self.lock)
         self.clients: set[_Client] = set()
+        self.awaited: dict[str, int] = {}  # digest -> open pages told to load it ahead of the build's end, not yet back
         self.changes = threading.Condition()
         self.pending: set[str] = set()
         self.first_event = 0.0  # when the burst being collected began (monotonic)
@@ -306,9 +315,21 @@ class PreviewServer:
         """Build (incrementally after the first time), publish the result as one snapshot, notify the pages."""
         started = time.perf_counter()
         settled = (time.monotonic() - first_event) * 1000 if first_event is not None else 0.0
-        report = build(self.build_config, previous=self.state)
         with self.lock:
-            old = self.snapshot
+            old = self.snapshot  # the last whole build: this one is compared with it
+            open_pages = frozenset(self._page_for(client.page, old) for client in self.clients)
+        told_ahead: list[float] = []
+
+        def ready(outputs: list[Output]) -> None:
+            told_ahead.append(self._ahead(old, outputs))
+            told_ahead.append((time.perf_counter() - started) * 1000)
+            with self.lock:  # let those pages load while both cores are free, before the rest of the build takes them
+                self.built.wait_for(lambda: not self.awaited, AHEAD_WAIT)
+                self.awaited.clear()
+
+        ahead = Ahead(open_pages, ready) if self.state is not None and open_pages and not old.errors else None  # after a failed build, the whole build clears the overlays
+        report = build(self.build_config, previous=self.state, ahead=ahead)
+        with self.lock:
             if report.failed:
                 errors = tuple(d for d in report.diagnostics if d.severity == "error") or tuple(report.diagnostics)
                 snapshot = Snapshot(old.number + 1, old.files, old.digests, errors)
@@ -333,10 +354,42 @@ class PreviewServer:
             else:
                 self._drop(client)
         telling = (time.perf_counter() - finished) * 1000
-        result = Rebuild(snapshot.number, sources, report, changed, (finished - started) * 1000, settled, told, telling)
+        result = Rebuild(snapshot.number, sources, report, changed, (finished - started) * 1000, settled, told, telling, *(told_ahead or (0, 0.0)))
         self.on_rebuild(result)
         self._settle_memory()
         return result
+
+    def _ahead(self, old: Snapshot, outputs: list[Output]) -> int:
+        """Publish the open pages a build rendered first over the last whole build, and tell those pages to reload; return how many were told.
+
+        Each such page is final: its bytes are those the whole build will have. Until the
+        build ends, the other pages are the last build's (a link from the page may lead to a
+        list that does not show the edit yet, for the time the rest takes). The pages told
+        are marked as showing their new digest, so the end of the build does not reload
+        them again.
+        """
+        with self.lock:
+            files, digests = dict(old.files), dict(old.digests)
+            for o in outputs:
+                files[o.path] = o.data
+                digests[o.path] = old.digests[o.path] if old.files.get(o.path) == o.data else digest(o.data)
+            snapshot = Snapshot(old.number + 1, files, digests, complete=False)
+            self.snapshot = snapshot
+            clients = list(self.clients)
+        fresh = {o.path for o in outputs}
+        told = 0
+        for client in clients:
+            page = self._page_for(client.page, snapshot)
+            if page not in fresh or snapshot.digests[page] == client.digest:
+                continue
+            client.digest = snapshot.digests[page]
+            if client.send({"type": "reload", "build": snapshot.number}):
+                told += 1
+                with self.lock:
+                    self.awaited[client.digest] = self.awaited.get(client.digest, 0) + 1
+            else:
+                self._drop(client)
+        return told
 
     def _settle_memory(self) -> None:
         """Keep the garbage collector off the next rebuild's path, once the pages have been told of this one.
@@ -356,7 +409,7 @@ class PreviewServer:
     def wait_for_build(self, number: int, timeout: float) -> Snapshot | None:
         """Return the snapshot once build `number` (or a later one) is published; None on timeout."""
         with self.lock:
-            if self.built.wait_for(lambda: self.snapshot.number >= number, timeout):
+            if self.built.wait_for(lambda: self.snapshot.number >= number and self.snapshot.complete, timeout):
                 return self.snapshot
         return None
 
@@ -393,6 +446,11 @@ class PreviewServer:
         with self.lock:
             snapshot = self.snapshot
             self.clients.add(client)
+            if self.awaited.get(client.digest):
+                self.awaited[client.digest] -= 1
+                if not self.awaited[client.digest]:
+                    del self.awaited[client.digest]
+                self.built.notify_all()
         reply = self._message(client, snapshot, (), recovered=False)
         if reply is not None and not client.send(reply):
             self._drop(client)
@@ -495,7 +553,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             data, kind = inject(data, snapshot.digests[found]), "text/html; charset=utf-8"
         elif kind.startswith("text/") and "charset" not in kind:
             kind += "; charset=utf-8"
-        self._send(status, data, kind, head, extra={"X-Briefing-Build": str(snapshot.number)})  # which whole build answered
+        self._send(status, data, kind, head, extra={"X-Briefing-Build": str(snapshot.number)})  # which build answered (its open pages only, while incomplete)
 
     def _send(self, status: int, body: bytes, kind: str, head: bool, extra: Mapping[str, str] | None = None) -> None:
         self.send_response(status)

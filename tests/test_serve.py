@@ -17,6 +17,7 @@ from websockets.sync.client import connect
 
 from generator.pipeline import BuildConfig, build
 from generator.serve import PreviewServer, Rebuild, ServeConfig, ServeError, host_allowed, inject, origin_allowed, resolve, script_tag
+from generator import pipeline as pipeline_module
 from generator import serve as serve_module
 from generator.cli import main
 from generator.watch import classify, is_editor_file, watch
@@ -357,6 +358,45 @@ def test_an_edit_rebuilds_and_tells_the_page_that_changed(server: PreviewServer,
             theirs.recv(timeout=0.5)  # a page that did not change hears nothing
 
 
+def test_the_open_page_is_published_and_told_before_the_rest_of_the_build(server: PreviewServer, site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    recorder: Recorder = server.recorder  # type: ignore[attr-defined]
+    page = "briefings/kim-jong-un-beijing-victory-day/index.html"
+    twin = "briefings/kim-jong-un-beijing-victory-day/index.md"  # shows the edit, rendered with the rest
+    reached, release = threading.Event(), threading.Event()
+    real_feeds = pipeline_module.render_feeds
+
+    def held_feeds(*args, **kwargs):  # type: ignore[no-untyped-def]
+        reached.set()  # the pages are rendered: the rest of the build waits here until released
+        assert release.wait(TIMEOUT)
+        return real_feeds(*args, **kwargs)
+
+    with ws(server) as mine:
+        mine.send(json.dumps({"path": "/" + page, "digest": server.snapshot.digests[page]}))
+        before = recorder.settle(server)
+        number = server.snapshot.number + 1
+        monkeypatch.setattr(pipeline_module, "render_feeds", held_feeds)
+        source = next(site.glob("content/briefings/**/kim-jong-un-beijing-victory-day.md"))
+        try:
+            _edit(source, "Kim departed Pyongyang", "Kim set off from Pyongyang")
+            message = json.loads(mine.recv(timeout=TIMEOUT))  # told while the build is held
+            assert message == {"type": "reload", "build": number}
+            assert reached.wait(TIMEOUT)
+            status, headers, body = get(server, "/" + page)
+            assert (status, headers["x-briefing-build"]) == (200, str(number)) and b"Kim set off from Pyongyang" in body
+            assert b"Kim set off from Pyongyang" not in get(server, "/" + twin)[2]  # not yet: the build has not ended
+            assert server.wait_for_build(number, 0.2) is None  # and nobody waiting for the whole build is answered early
+        finally:
+            release.set()
+        rebuild = recorder.wait(before + 1)
+        assert (rebuild.number, rebuild.told_ahead, rebuild.told) == (number, 1, 0)  # told once, not again at the end
+        assert page in rebuild.changed and twin in rebuild.changed
+        assert server.wait_for_build(number, TIMEOUT) is not None
+        assert b"Kim set off from Pyongyang" in get(server, "/" + twin)[2]
+        assert strip_script(get(server, "/" + page)[2]) == strip_script(body)  # the page published ahead is the build's own
+        with pytest.raises(TimeoutError):
+            mine.recv(timeout=0.5)
+
+
 def test_a_stylesheet_edit_swaps_css_without_reload(server: PreviewServer, site: Path) -> None:
     page = "index.html"
     theme = site / "themes" / "default"
@@ -477,11 +517,11 @@ def test_a_change_during_a_rebuild_is_followed_by_exactly_one_more(server: Previ
     entered, release = threading.Event(), threading.Event()
     real_build = serve_module.build
 
-    def held_build(config, previous=None):  # type: ignore[no-untyped-def]
+    def held_build(config, previous=None, ahead=None):  # type: ignore[no-untyped-def]
         if config is server.build_config and not release.is_set():
             entered.set()
             assert release.wait(TIMEOUT)
-        return real_build(config, previous=previous)
+        return real_build(config, previous=previous, ahead=ahead)
 
     monkeypatch.setattr(serve_module, "build", held_build)
     kim = next(site.glob("content/briefings/**/kim-jong-un-beijing-victory-day.md"))
