@@ -254,6 +254,17 @@ class ArticleRenderer:
         return ArticleHTML(body, views)
 
 
+_kept: list[tuple[Registry, ArticleRenderer]] = []  # a worker's renderer, kept while the registry is the same
+
+
+def render_article(job: tuple[Registry, Briefing]) -> ArticleHTML:
+    """Return ArticleRenderer(registry).render(briefing), keeping the renderer while the registry is the same: the form a resident worker is sent (budget.Resident)."""
+    registry, briefing = job
+    if not _kept or _kept[0][0] != registry:
+        _kept[:] = [(registry, ArticleRenderer(registry))]
+    return _kept[0][1].render(briefing)
+
+
 def registry_for(actors: Mapping[str, object], experts: Mapping[str, object], shared: set[str], url: Callable[[str], str]) -> Registry:
     """Return the extensions' view of the registries; url maps an entry's site path to an href."""
     names: dict[str, str] = {}

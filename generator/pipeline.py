@@ -13,9 +13,9 @@ from typing import Callable, TypeVar
 
 import jinja2
 
-from .article import ArticleHTML, ArticleRenderer, Registry, registry_for
+from .article import ArticleHTML, ArticleRenderer, Registry, registry_for, render_article
 from .assets import asset_names, asset_outputs
-from .budget import Overrun, can_enforce, map_bounded
+from .budget import Overrun, Resident, can_enforce, map_bounded
 from .cache import fingerprint, forget, save
 from .config import BuildConfig
 from .diagnostics import Diagnostic, Diagnostics
@@ -41,6 +41,7 @@ R = TypeVar("R")
 
 PARALLEL_PAGES = 400  # from this many pages to render, share them out between the cores (forking costs ~0.1 s)
 PARALLEL_DOCUMENTS = 50  # from this many briefings to compare with their seeds, share them out between the cores
+RESIDENT_ARTICLES = 4  # up to this many articles to render in a rebuild go to its resident worker (no fork)
 WORKER_SECONDS = 3600.0  # a worker's share is bounded by the per-document budget of its articles, not by this
 
 
@@ -65,6 +66,7 @@ class BuildState:
     loaded: LoadMemo = field(default_factory=dict)  # load's memo of decoded sources by their stat, kept across failed builds too
     model: Model | None = None  # what the model stages made of the sources
     planned: tuple[list[Page], list[Page]] = ([], [])  # the Markdown and HTML pages planned for `linked`
+    resident: Resident = field(default_factory=Resident)  # the worker that renders a rebuild's few articles (serve closes it)
 
 
 @dataclass(frozen=True)
@@ -157,10 +159,11 @@ def build(config: BuildConfig, previous: BuildState | None = None, sources_print
     linked = link(site, drafts=config.drafts, previous=previous.linked if previous is not None and previous.config.drafts == config.drafts else None)
     templates = template_sources(theme.names, theme.folders)
     assets = asset_names(theme.static_files(), hashed=config.hash_assets)
+    resident = previous.resident if previous is not None else Resident()
     if previous is not None and (previous.config, previous.site_config, previous.theme, previous.assets) != (config, site.config, theme, assets):
         previous = None  # options, site.yaml, the theme chain or asset names changed: everything may look different
     registry = _registry(site)
-    articles = _articles(linked, registry, previous, config.document_seconds, diagnostics)
+    articles = _articles(linked, registry, previous, config.document_seconds, diagnostics, resident)
     if diagnostics.errors:
         return failed()
     if previous is not None and previous.templates == templates:
@@ -227,7 +230,7 @@ def build(config: BuildConfig, previous: BuildState | None = None, sources_print
             searching.cancel()  # a no-op once the bundle is in; else Pagefind is stopped
     if config.write and sources_print is not None:
         save(config.source, config.output, sources_print, len(linked.entries), diagnostics.sorted(), [o.path for o in outputs])
-    state = BuildState(config, site.config, theme, assets, linked, registry, articles, templates, (html_env, md_env), references, names, {o.path: o for o in outputs}, parsed, compared, loaded, model, planned)
+    state = BuildState(config, site.config, theme, assets, linked, registry, articles, templates, (html_env, md_env), references, names, {o.path: o for o in outputs}, parsed, compared, loaded, model, planned, resident)
     return BuildReport(
         diagnostics.sorted(),
         len(linked.entries),
@@ -269,7 +272,7 @@ def _registry(site: Site) -> Registry:
     return registry_for(site.actors, site.experts, shared, lambda url: relative(url, "briefings/x/index.html"))
 
 
-def _articles(linked: LinkedSite, registry: Registry, previous: BuildState | None, seconds: float | None, diagnostics: Diagnostics) -> dict[str, ArticleHTML]:
+def _articles(linked: LinkedSite, registry: Registry, previous: BuildState | None, seconds: float | None, diagnostics: Diagnostics, resident: Resident) -> dict[str, ArticleHTML]:
     """Return each briefing's article rendered to HTML; reuse the previous build's where nothing it uses changed.
 
     An article is made from the briefing's body and the registry's names and links only:
@@ -277,7 +280,8 @@ def _articles(linked: LinkedSite, registry: Registry, previous: BuildState | Non
     an edit to a title or a timeline does not render the article again.
 
     Articles are rendered in worker processes, each under a time budget (budget.py): one
-    that overruns is reported at its body instead of hanging the build.
+    that overruns is reported at its body instead of hanging the build. A rebuild's few
+    go to the resident worker, which saves forking the whole process for each rebuild.
     """
     ids, names = registry_changes(previous.registry, registry) if previous is not None else (set(), set())
     found: dict[str, ArticleHTML] = {}
@@ -290,7 +294,11 @@ def _articles(linked: LinkedSite, registry: Registry, previous: BuildState | Non
             continue
         todo.append(b)
     if todo:
-        for b, html in zip(todo, map_bounded(ArticleRenderer(registry).render, todo, seconds)):
+        if previous is not None and len(todo) <= RESIDENT_ARTICLES:
+            done = resident.map(render_article, [(registry, b) for b in todo], seconds)
+        else:
+            done = map_bounded(ArticleRenderer(registry).render, todo, seconds)
+        for b, html in zip(todo, done):
             if isinstance(html, Overrun):
                 diagnostics.error(
                     Pos(b.pos.path, b.body.first_line, 1),

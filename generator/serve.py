@@ -261,6 +261,8 @@ class PreviewServer:
             self.clients.clear()
         for thread in self.threads:
             thread.join(timeout=5)
+        if self.state is not None:
+            self.state.resident.close()  # the worker that rendered rebuilds' articles
 
     def _bind(self) -> http.server.ThreadingHTTPServer:
         """Return the HTTP server bound to the configured host and port (or the next free port, if allowed)."""

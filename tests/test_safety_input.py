@@ -12,7 +12,7 @@ from typing import Callable
 import pytest
 
 from conftest import BRIEFING, run_cli
-from generator.budget import Overrun, can_enforce, map_bounded
+from generator.budget import Overrun, Resident, can_enforce, map_bounded
 from generator.pipeline import BuildConfig, BuildReport, build
 
 HOSTILE = Path(__file__).parent / "hostile" / "files"
@@ -204,6 +204,25 @@ def _slow(n: int) -> int:
 
 
 @pytest.mark.skipif(not can_enforce(), reason="the time budget needs fork")
+def test_a_rebuild_stops_markdown_built_to_backtrack_in_its_resident_worker(make_site: Callable[..., Path]) -> None:
+    source = make_site({"content/briefings/brackets.md": BRIEFING.format(title="Brackets") + "Fine at first.\n"})
+    config = BuildConfig(source, source.parent / "site", write=False, document_seconds=2.0)
+    first = build(config)
+    assert not first.failed and first.state is not None
+    (source / "content/briefings/brackets.md").write_text(BRIEFING.format(title="Brackets") + "[" * 30_000 + "\n", "utf-8")
+    started = time.monotonic()
+    report = build(config, previous=first.state)  # one article to render: the resident worker's
+    assert time.monotonic() - started < 30
+    errors = lines(report)
+    assert len(errors) == 1 and errors[0].startswith("content/briefings/brackets.md:7:1: error: rendering this article took longer than 2 s"), errors
+    (source / "content/briefings/brackets.md").write_text(BRIEFING.format(title="Brackets") + "Fine again.\n", "utf-8")
+    fixed = build(config, previous=first.state)  # a new worker replaces the one stopped
+    assert not fixed.failed, fixed.diagnostics
+    assert b"Fine again." in next(o.data for o in fixed.outputs if o.path.endswith("brackets/index.html"))
+    first.state.resident.close()
+
+
+@pytest.mark.skipif(not can_enforce(), reason="the time budget needs fork")
 def test_map_bounded_keeps_order_stops_overruns_and_survives_dead_workers() -> None:
     started = time.monotonic()
     results = map_bounded(_slow, list(range(7)), seconds=1.0, workers=2)
@@ -214,3 +233,34 @@ def test_map_bounded_keeps_order_stops_overruns_and_survives_dead_workers() -> N
     with pytest.raises(RuntimeError, match="ZeroDivisionError"):
         map_bounded(lambda n: 1 // n, [1, 0], seconds=5.0)
     assert map_bounded(lambda n: n + 1, [1, 2], seconds=None) == [2, 3]
+
+
+def _pid(n: int) -> tuple[int, int]:
+    return _slow(n), os.getpid()
+
+
+@pytest.mark.skipif(not can_enforce(), reason="the time budget needs fork")
+def test_the_resident_worker_is_kept_between_calls_and_replaced_after_an_overrun_or_a_death() -> None:
+    resident = Resident()
+    try:
+        first = resident.map(_pid, [0, 1], seconds=5.0)
+        assert [r[0] for r in first] == [0, 1]  # type: ignore[index]
+        pid = first[0][1]  # type: ignore[index]
+        assert pid != os.getpid() and first[1][1] == pid  # type: ignore[index]
+        assert resident.map(_pid, [3], seconds=5.0) == [(9, pid)]  # the same worker, not forked again
+        started = time.monotonic()
+        results = resident.map(_pid, [2, 4, 5], seconds=1.0)
+        assert time.monotonic() - started < 10
+        assert results[0] == Overrun("took longer than 1 s")
+        assert isinstance(results[1], Overrun) and "died" in results[1].reason
+        assert results[2][0] == 25 and results[2][1] not in (pid, os.getpid())  # type: ignore[index]
+        with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+            resident.map(_divide, [0], seconds=5.0)
+        assert resident.map(_pid, [6], seconds=None) == [(36, os.getpid())]  # no budget: here
+    finally:
+        resident.close()
+    assert resident.slot is None
+
+
+def _divide(n: int) -> int:
+    return 1 // n
