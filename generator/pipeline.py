@@ -181,14 +181,19 @@ def build(config: BuildConfig, previous: BuildState | None = None, sources_print
 
     changes: Changes | None = None
     static = _static(theme.static_files(), assets, config.source, raw.static)
-    planned = previous.planned if previous is not None and previous.linked is linked else (plan_markdown(linked), plan_html(linked))
-    md_pages, html_pages = planned
+    same_plan = previous is not None and previous.linked is linked
+
+    def stale(pages: list[Page], env: jinja2.Environment) -> list[Page]:
+        if changes is None or previous is None:
+            return pages
+        return stale_pages(pages, previous.outputs, changes, lambda page: page_reads(page, lambda t: names_of(env, t), HELPER_READS))
+
+    html_planned = previous.planned[1] if same_plan and previous is not None else plan_html(linked)
     if previous is not None:
         changes = changed_keys(previous.linked, linked, previous.articles, articles)
         changes.keys.update(changed_files("template", previous.templates, templates))
         changes.keys.update(d for o in static if (old := previous.outputs.get(o.path)) is None or old.data != o.data for d in o.deps)  # a page may inline an asset
-        md_pages = stale_pages(md_pages, previous.outputs, changes, lambda page: page_reads(page, lambda t: names_of(md_env, t), HELPER_READS))
-        html_pages = stale_pages(html_pages, previous.outputs, changes, lambda page: page_reads(page, lambda t: names_of(html_env, t), HELPER_READS))
+    html_pages = stale(html_planned, html_env)
     envs = (md_env, html_env)
     outputs: list[Output] = []
     if ahead is not None and changes is not None and not diagnostics.errors:
@@ -199,6 +204,9 @@ def build(config: BuildConfig, previous: BuildState | None = None, sources_print
                 return failed()
             ahead.ready(outputs)
             html_pages = [page for page in html_pages if page.path not in ahead.paths]
+    md_planned = previous.planned[0] if same_plan and previous is not None else plan_markdown(linked)  # (after the open pages: they need only the HTML plan)
+    planned = (md_planned, html_planned)
+    md_pages = stale(md_planned, md_env)
     outputs += _render(linked, md_pages, html_pages, envs, theme, articles, assets, config.source, diagnostics, references)
     rendered = tuple(o.path for o in outputs)
     kept = kept_outputs(previous.outputs if previous is not None else {}, changes)
