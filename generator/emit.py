@@ -47,13 +47,7 @@ def markdown_passages(entry: Entry, linked: LinkedSite) -> dict[str, Markup]:
 
 def plan_markdown(linked: LinkedSite) -> list[Page]:
     """Return one Markdown page per briefing."""
-    pages = []
-    for entry in linked.entries:
-        b = entry.briefing
-        deps = {f"briefing:{b.slug}"} | {f"actor:{c.actor.id}" for c in entry.actors} | {f"expert:{s.expert.id}" for s in entry.experts}
-        deps |= {f"briefing:{r.slug}" for r in entry.related}
-        pages.append(Page(b.markdown_url, "briefing.md", b.title, {"entry": entry}, frozenset(deps)))
-    return pages
+    return [Page(e.briefing.markdown_url, "briefing.md", e.briefing.title, {"entry": e}, e.page_keys) for e in linked.entries]
 
 
 def emit_markdown(

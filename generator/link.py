@@ -5,7 +5,9 @@ from __future__ import annotations
 import bisect
 import heapq
 from collections import Counter, defaultdict
+import dataclasses
 from dataclasses import dataclass
+from functools import cached_property
 from types import MappingProxyType
 from typing import Callable, Mapping
 
@@ -42,6 +44,18 @@ class Entry:
     actors: tuple[ActorCard, ...]
     experts: tuple[ExpertSection, ...]
     related: tuple[Briefing, ...]
+
+    # The model keys (incremental.py) of what pages show of the entry, made once per entry: a rebuild reuses unchanged entries.
+
+    @cached_property
+    def card_keys(self) -> frozenset[str]:
+        """What a briefing card of it shows: the briefing, and the actors on its chips."""
+        return frozenset({f"briefing:{self.briefing.slug}", *(f"actor:{c.actor.id}" for c in self.actors)})
+
+    @cached_property
+    def page_keys(self) -> frozenset[str]:
+        """What the briefing's own pages show: the briefing, its actors and experts, and its related briefings."""
+        return self.card_keys | {f"expert:{s.expert.id}" for s in self.experts} | {f"briefing:{r.slug}" for r in self.related}
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 from typing import Mapping
 
@@ -61,11 +62,11 @@ class PartialDate:
     def precision(self) -> str:
         return "day" if self.day else "month" if self.month else "year"
 
-    @property
+    @cached_property  # (lists sort by it on every rebuild; a rebuild reuses unchanged briefings, dates included)
     def earliest(self) -> dt.date:
         return dt.date(self.year, self.month or 1, self.day or 1)
 
-    @property
+    @cached_property
     def sort_key(self) -> tuple[dt.date, int]:
         """Sort by the earliest day, then by precision (a year before its months)."""
         return (self.earliest, {"year": 0, "month": 1, "day": 2}[self.precision])

@@ -26,7 +26,7 @@ HELPER_READS = {"graphics": Graphics.READS}  # what the helpers in a page's cont
 
 def cards_deps(entries: tuple[Entry, ...]) -> set[str]:
     """Return the keys a list of briefing cards shows: each briefing and the actors on its chips."""
-    return {f"briefing:{e.briefing.slug}" for e in entries} | {f"actor:{c.actor.id}" for e in entries for c in e.actors}
+    return set().union(*(e.card_keys for e in entries))
 
 
 def plan_html(linked: LinkedSite) -> list[Page]:
@@ -47,10 +47,7 @@ def plan_html(linked: LinkedSite) -> list[Page]:
         )
     )
     for entry in linked.entries:
-        slug = entry.briefing.slug
-        deps = {f"briefing:{slug}"} | {f"actor:{c.actor.id}" for c in entry.actors} | {f"expert:{s.expert.id}" for s in entry.experts}
-        deps |= {f"briefing:{r.slug}" for r in entry.related}
-        pages.append(Page(entry.briefing.url, "briefing.html", entry.briefing.title, {"entry": entry}, frozenset(deps)))
+        pages.append(Page(entry.briefing.url, "briefing.html", entry.briefing.title, {"entry": entry}, entry.page_keys))
 
     pages.append(Page("archive/index.html", "archive.html", "Archive", {"years": {y: len(b) for y, b in linked.years.items()}}, frozenset({"list:briefings"} | every_briefing), BY_DATE))
     for year, briefings in linked.years.items():
