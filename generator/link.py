@@ -15,6 +15,7 @@ from .model import Actor, ActorRole, Briefing, Event, Expert, ExpertRole, Site, 
 
 RELATED = 5
 NEARBY = 50  # with a common actor or tag, the briefings this many places either side (newest first) are the candidates
+PATCH_LIMIT = 64  # a rebuild with at most this many entries changed patches the last indexes instead of making them again
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,9 @@ def link(site: Site, drafts: bool = False, previous: LinkedSite | None = None) -
     entries = [reuse(b) or _entry(b, site) for b in briefings]
     keys = tuple((e.briefing.slug, tuple(c.actor.id for c in e.actors), e.briefing.tags) for e in entries)
     entries = _related_again(entries, previous) if previous is not None and previous.keys == keys else _with_related(entries)
+    patched = _patched(previous, site, entries, keys)
+    if patched is not None:
+        return patched
 
     actor_cards: dict[str, list[ActorCard]] = defaultdict(list)
     expert_sections: dict[str, list[ExpertSection]] = defaultdict(list)
@@ -160,6 +164,62 @@ def link(site: Site, drafts: bool = False, previous: LinkedSite | None = None) -
         ),
         keys=keys,
     )
+
+
+def _patched(previous: LinkedSite | None, site: Site, entries: list[Entry], keys: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]) -> LinkedSite | None:
+    """Return the last linked site with the entries that changed put in place of the old ones, where that is what linking afresh would give; else None.
+
+    That holds when the same briefings stand in the same order with the same actors and
+    tags (the keys), the registries are the same objects, and no changed entry differs in
+    its date, its timeline or its experts: then every index keeps its keys, order and
+    counts, and only holds new objects (cards, sections, briefings) where the old ones were.
+    A one-briefing edit thus costs a few tuples, not a pass over every entry.
+    """
+    if previous is None or previous.keys != keys or not (_same_objects(previous.site.actors, site.actors) and _same_objects(previous.site.experts, site.experts)):
+        return None
+    changed = [(old, new) for old, new in zip(previous.entries, entries) if old is not new]
+    if len(changed) > PATCH_LIMIT:
+        return None
+    swap: dict[int, object] = {}  # id of an old object (alive in previous) -> the new one in its place
+    actors: set[str] = set()
+    experts: set[str] = set()
+    tags: set[str] = set()
+    years: set[int] = set()
+    for old, new in changed:
+        b, was = new.briefing, old.briefing
+        if was.date != b.date or was.timeline != b.timeline or [s.expert.id for s in old.experts] != [s.expert.id for s in new.experts]:
+            return None
+        swap[id(was)] = b
+        swap.update((id(x), y) for x, y in zip(old.actors, new.actors))
+        swap.update((id(x), y) for x, y in zip(old.experts, new.experts))
+        swap.update((id(x), y) for x, y in zip(was.timeline, b.timeline))
+        actors.update(c.actor.id for c in new.actors)
+        experts.update(s.expert.id for s in new.experts)
+        tags.update(b.tags)
+        years.update(e.date.year for e in b.timeline)
+
+    def patch(mapping: Mapping, names: set) -> Mapping:  # type: ignore[type-arg]
+        return MappingProxyType({k: tuple(swap.get(id(x), x) for x in v) if k in names else v for k, v in mapping.items()})
+
+    events = {
+        year: tuple(TimelineItem(swap[id(i.event)], swap[id(i.briefing)]) if id(i.briefing) in swap else i for i in items) if year in years else items  # type: ignore[arg-type]
+        for year, items in previous.events.items()
+    }
+    return dataclasses.replace(
+        previous,
+        site=site,
+        entries=tuple(entries),
+        by_slug=MappingProxyType({e.briefing.slug: e for e in entries}),
+        actor_cards=patch(previous.actor_cards, actors),
+        expert_sections=patch(previous.expert_sections, experts),
+        tags=patch(previous.tags, tags),
+        years=patch(previous.years, {new.briefing.date.year for _, new in changed}),
+        events=MappingProxyType(events),
+    )
+
+
+def _same_objects(a: Mapping[str, object], b: Mapping[str, object]) -> bool:
+    return a is b or (len(a) == len(b) and all(b.get(k) is v for k, v in a.items()))
 
 
 def _reusable(site: Site, previous: LinkedSite | None) -> Callable[[Briefing], Entry | None]:

@@ -8,7 +8,7 @@ from typing import Callable
 from generator.diagnostics import Diagnostics
 from generator.link import link
 from generator.load import load_sources
-from generator.parse import parse
+from generator.parse import ParseCache, parse
 
 
 def linked_site(root: Path):  # type: ignore[no-untyped-def]
@@ -71,10 +71,16 @@ def test_linking_again_with_the_last_result_equals_linking_afresh(tmp_path: Path
     synth = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
     spec.loader.exec_module(synth)  # type: ignore[union-attr]
     root = synth.synthesize(tmp_path / "site", 60, seed=5)
-    before = linked_site(root)
+    memo = ParseCache()
+    diagnostics = Diagnostics()
+    before = link(parse(load_sources(root, diagnostics), diagnostics, memo))
     one, two = sorted((root / "content" / "briefings").rglob("*.md"))[10:12]
     edits = [
         (one, "::: view", "A new sentence.\n\n::: view"),  # the article only: entries and related briefings reused
+        (one, "\ntitle: ", "\ntitle: Retitled "),  # the indexes patched (link._patched) ...
+        (one, "    position: ", "    position: Newly placed, "),  # ... an actor's role in it ...
+        (one, "    gist: ", "    gist: Newly said, "),  # ... an expert's gist ...
+        (one, "    event: ", "    event: Newly, "),  # an event's text: the timeline made again
         (one, "tags:\n", "tags:\n  - a-new-tag\n"),  # related briefings found again
         (two, "\ndate: 20", "\ndate: 19"),  # another place in the order
         (root / "content" / "actors" / "actor-001.yaml", "name: ", "name: Renamed "),  # its cards made again
@@ -84,9 +90,17 @@ def test_linking_again_with_the_last_result_equals_linking_afresh(tmp_path: Path
         assert old in text
         path.write_text(text.replace(old, new, 1), "utf-8")
         diagnostics = Diagnostics()
-        site = parse(load_sources(root, diagnostics), diagnostics)
+        site = parse(load_sources(root, diagnostics), diagnostics, memo)  # unchanged files give the same objects, as in a rebuild
+        assert not diagnostics.errors, diagnostics.errors
         again = link(site, previous=before)
         fresh = link(site)
         assert again == fresh, (path.name, old)
         assert all(r is again.by_slug[r.slug].briefing for e in again.entries for r in e.related)  # this build's briefings, not the last ones
+        cards = {id(c) for e in again.entries for c in e.actors}
+        sections = {id(x) for e in again.entries for x in e.experts}
+        briefings = {id(e.briefing) for e in again.entries}
+        assert all(id(c) in cards for shown in again.actor_cards.values() for c in shown)  # patched indexes hold this build's objects too
+        assert all(id(x) in sections for shown in again.expert_sections.values() for x in shown)
+        assert all(id(b) in briefings for listed in (*again.tags.values(), *again.years.values()) for b in listed)
+        assert all(id(i.briefing) in briefings and any(i.event is ev for ev in i.briefing.timeline) for items in again.events.values() for i in items)
         before = again
