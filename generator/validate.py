@@ -24,6 +24,7 @@ def validate(site: Site, diagnostics: Diagnostics, seeds: tuple[str, ...] = (), 
     _check_drafts(site, diagnostics)
     known = set(site.actors) | set(site.experts)
     stances = site.config.stances
+    seed_files = frozenset(seeds)  # (a tuple, searched once per briefing, made validation quadratic)
     for briefing in site.briefings:
         for role in briefing.actors:
             if role.id not in site.actors:
@@ -40,7 +41,7 @@ def validate(site: Site, diagnostics: Diagnostics, seeds: tuple[str, ...] = (), 
             if view.expert not in site.experts and ID_PATTERN.match(view.expert):  # an invalid id was reported by the scanner
                 _unknown(diagnostics, view.pos, view.expert, "expert", site, known)
         source = briefing.source
-        if source and source.seed and source.seed not in seeds:
+        if source and source.seed and source.seed not in seed_files:
             diagnostics.error(
                 source.pos,
                 f"source.seed: no file {source.seed!r} in seeds/{hint(source.seed, seeds)}",
