@@ -15,7 +15,7 @@ from typing import Callable
 
 import pytest
 
-from conftest import BRIEFING, REPO, run_cli, snapshot
+from conftest import BRIEFING, REPO, hear_ctrl_c, run_cli, snapshot
 from generator import write
 from generator.diagnostics import Diagnostics
 from generator.pipeline import BuildConfig, BuildReport, build
@@ -376,7 +376,7 @@ def test_ctrl_c_half_way_through_the_apply_is_rolled_back(built: tuple[Path, Pat
 def _paused_build(source: Path, out: Path, marker: Path) -> subprocess.Popen[str]:
     """Start a build that stops after applying its first file, and wait until it is there."""
     env = dict(os.environ, PYTHONPATH=str(REPO), **{write.PAUSE_HOOK: str(marker)})
-    process = subprocess.Popen([sys.executable, "-m", "generator", "build", "--source", str(source), "--output", str(out)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen([sys.executable, "-m", "generator", "build", "--source", str(source), "--output", str(out)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=hear_ctrl_c)
     deadline = time.monotonic() + 90
     while not marker.exists():
         assert process.poll() is None, process.communicate()

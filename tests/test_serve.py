@@ -15,6 +15,7 @@ from typing import Iterator
 import pytest
 from websockets.sync.client import connect
 
+from conftest import hear_ctrl_c
 from generator.pipeline import BuildConfig, build
 from generator.serve import PreviewServer, Rebuild, ServeConfig, ServeError, host_allowed, inject, origin_allowed, resolve, script_tag
 from generator import pipeline as pipeline_module
@@ -470,7 +471,7 @@ def test_editor_temp_files_cause_no_rebuild_and_a_burst_causes_one(server: Previ
 
 def test_serve_command_prints_the_url_and_stops_cleanly_on_ctrl_c(site: Path) -> None:
     command = [sys.executable, "-m", "generator", "serve", "--source", str(site), "--port", "0"]
-    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=hear_ctrl_c)
     try:
         assert process.stdout is not None
         lines = [process.stdout.readline()]
@@ -589,7 +590,7 @@ def test_serve_command_says_when_the_port_is_in_use(site: Path, capsys: pytest.C
 
 def test_serve_command_warns_when_listening_beyond_this_machine(site: Path) -> None:
     command = [sys.executable, "-m", "generator", "serve", "--source", str(site), "--host", "127.0.0.2", "--port", "0"]
-    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=hear_ctrl_c)
     try:
         assert process.stdout is not None
         while not (line := process.stdout.readline()).startswith("serving "):
