@@ -156,14 +156,27 @@ class Resident:
 
     Forking a large process costs tens of milliseconds (~35 ms for a serve process
     holding 1,000 briefings), several times the work of one article; a resident worker
-    pays it once. Its jobs reach it pickled, so fn must be a module-level function and
-    items and results picklable. An item that overruns kills the worker; the next call
-    forks another. close() ends it (serve does when it stops; a daemon worker also dies
-    with this process).
+    pays it once. It is started by multiprocessing's fork server, not forked from this
+    process: a worker that lives on must not hold copies of this process's sockets and
+    pipes (serve's listening socket and connections, a child's output pipe), which a
+    fork would give it. So its jobs reach it pickled: fn must be a module-level function,
+    items and results picklable. The fork server imports `preload` once, so a new worker
+    starts with them. An item that overruns kills the worker; the next call starts
+    another. close() ends it (serve does when it stops; a daemon worker also dies with
+    this process).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, preload: tuple[str, ...] = ()) -> None:
         self.slot: _Slot | None = None
+        self.preload = preload
+
+    def start(self) -> None:
+        """Start the worker now if it is not running (serve does after its first build, so the first edit does not wait for it)."""
+        if can_enforce() and (self.slot is None or not self.slot.process.is_alive()):
+            self.close()
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(list(self.preload))  # (the default preloads __main__, which would run the command again)
+            self.slot = _start(context, None, (), target=_jobs)
 
     def map(self, fn: Callable[[T], R], items: Sequence[T], seconds: float | None) -> list[R | Overrun]:
         """Return fn(item) for each item, in order, as map_bounded does."""
@@ -171,10 +184,9 @@ class Resident:
             return [fn(item) for item in items]
         results: list[R | Overrun] = []
         for index, item in enumerate(items):
-            if self.slot is None or not self.slot.process.is_alive():
-                self.close()
-                self.slot = _start(multiprocessing.get_context("fork"), None, (), target=_jobs)
+            self.start()
             slot = self.slot
+            assert slot is not None
             slot.item, slot.started = index, time.monotonic()
             try:
                 slot.conn.send((fn, item))

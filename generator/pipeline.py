@@ -159,7 +159,7 @@ def build(config: BuildConfig, previous: BuildState | None = None, sources_print
     linked = link(site, drafts=config.drafts, previous=previous.linked if previous is not None and previous.config.drafts == config.drafts else None)
     templates = template_sources(theme.names, theme.folders)
     assets = asset_names(theme.static_files(), hashed=config.hash_assets)
-    resident = previous.resident if previous is not None else Resident()
+    resident = previous.resident if previous is not None else Resident((render_article.__module__,))
     if previous is not None and (previous.config, previous.site_config, previous.theme, previous.assets) != (config, site.config, theme, assets):
         previous = None  # options, site.yaml, the theme chain or asset names changed: everything may look different
     registry = _registry(site)

@@ -237,6 +237,8 @@ class PreviewServer:
             self.stop()
             self.httpd = None
             raise
+        if self.state is not None:
+            self.state.resident.start()  # the worker for rebuilds' articles, ready before the first edit
         for target, name in ((self.httpd.serve_forever, "briefing-http"), (self._loop, "briefing-rebuild")):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
