@@ -8,15 +8,20 @@ process without a budget; docs/safety.md says so.
 
 from __future__ import annotations
 
+import importlib
+import json
 import multiprocessing
 import os
 import signal
+import socket
+import subprocess
 import sys
 import time
 import traceback
 from collections import deque
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
+from pathlib import Path
 from typing import Any, Callable, Sequence, TypeVar
 
 T = TypeVar("T")
@@ -103,10 +108,10 @@ def map_bounded(fn: Callable[[T], R], items: Sequence[T], seconds: float | None,
     return results
 
 
-def _start(context: Any, fn: Callable[[Any], Any] | None, items: Sequence[Any], target: Callable[..., None] | None = None) -> _Slot:
-    """Fork a worker that holds fn and items and works on the indexes it is sent (or runs another loop, target)."""
+def _start(context: Any, fn: Callable[[Any], Any], items: Sequence[Any]) -> _Slot:
+    """Fork a worker that holds fn and items and works on the indexes it is sent."""
     parent, child = context.Pipe()
-    process = context.Process(target=target or _work, args=(fn, items, child), daemon=True)
+    process = context.Process(target=_work, args=(fn, items, child), daemon=True)
     process.start()
     child.close()
     return _Slot(process, parent)
@@ -156,59 +161,73 @@ class Resident:
 
     Forking a large process costs tens of milliseconds (~35 ms for a serve process
     holding 1,000 briefings), several times the work of one article; a resident worker
-    pays it once. It is started by multiprocessing's fork server, not forked from this
-    process: a worker that lives on must not hold copies of this process's sockets and
-    pipes (serve's listening socket and connections, a child's output pipe), which a
-    fork would give it. So its jobs reach it pickled: fn must be a module-level function,
-    items and results picklable. The fork server imports `preload` once, so a new worker
-    starts with them. An item that overruns kills the worker; the next call starts
-    another. close() ends it (serve does when it stops; a daemon worker also dies with
-    this process).
+    pays its start once. It is a new Python process (`python -c`), not a fork: a process
+    that lives on must not hold copies of this one's sockets and pipes (serve's listening
+    socket and connections, a child's output pipe), which a fork would give it, nor run
+    this program's main module again, as multiprocessing's spawn and fork server do. So
+    its jobs reach it pickled over a socket pair: fn must be a module-level function,
+    items and results picklable. It imports `preload` when it starts. An item that
+    overruns kills the worker; the next call starts another. close() ends it (serve
+    does when it stops).
     """
 
     def __init__(self, preload: tuple[str, ...] = ()) -> None:
-        self.slot: _Slot | None = None
         self.preload = preload
+        self.process: subprocess.Popen[bytes] | None = None
+        self.conn: Connection | None = None
 
     def start(self) -> None:
         """Start the worker now if it is not running (serve does after its first build, so the first edit does not wait for it)."""
-        if can_enforce() and (self.slot is None or not self.slot.process.is_alive()):
-            self.close()
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(list(self.preload))  # (the default preloads __main__, which would run the command again)
-            self.slot = _start(context, None, (), target=_jobs)
+        if not can_enforce() or (self.process is not None and self.process.poll() is None):
+            return
+        self.close()
+        ours, theirs = socket.socketpair()
+        path = json.dumps([str(Path(__file__).resolve().parent.parent)] + [p for p in sys.path if p])  # this process's module path: fn's module must import there
+        code = "import json, sys; sys.path[:0] = json.loads(sys.argv[2]); from generator.budget import _resident; _resident(int(sys.argv[1]), sys.argv[3:])"
+        with ours, theirs:
+            self.process = subprocess.Popen([sys.executable, "-c", code, str(theirs.fileno()), path, *self.preload], pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL)
+            self.conn = Connection(os.dup(ours.fileno()))
 
     def map(self, fn: Callable[[T], R], items: Sequence[T], seconds: float | None) -> list[R | Overrun]:
         """Return fn(item) for each item, in order, as map_bounded does."""
         if seconds is None or not can_enforce():
             return [fn(item) for item in items]
         results: list[R | Overrun] = []
-        for index, item in enumerate(items):
+        for item in items:
             self.start()
-            slot = self.slot
-            assert slot is not None
-            slot.item, slot.started = index, time.monotonic()
+            assert self.conn is not None
             try:
-                slot.conn.send((fn, item))
-                if not slot.conn.poll(seconds):
+                self.conn.send((fn, item))
+                if not self.conn.poll(seconds):
                     results.append(Overrun(f"took longer than {seconds:g} s"))
                     self.close()
                     continue
-                _, ok, value = slot.conn.recv()
+                _, ok, value = self.conn.recv()
             except (EOFError, OSError):
                 results.append(Overrun("its worker process died (out of memory?)"))
                 self.close()
                 continue
-            slot.item = None
             if not ok:
                 raise value
             results.append(value)
         return results
 
     def close(self) -> None:
-        if self.slot is not None:
-            _stop(self.slot)
-            self.slot = None
+        """Stop the worker (killed: it may be in the middle of an item) and wait for it."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+def _resident(fd: int, preload: list[str]) -> None:
+    """The resident worker's main: import what it will need, then do the jobs that arrive on the socket fd."""
+    for module in preload:
+        importlib.import_module(module)
+    _jobs(None, (), Connection(fd))
 
 
 def _jobs(fn: Callable[[Any], Any], items: Sequence[Any], conn: Connection) -> None:

@@ -261,7 +261,7 @@ def test_the_resident_worker_is_kept_between_calls_and_replaced_after_an_overrun
         assert resident.map(_pid, [6], seconds=None) == [(36, os.getpid())]  # no budget: here
     finally:
         resident.close()
-    assert resident.slot is None
+    assert resident.process is None
 
 
 def _divide(n: int) -> int:
