@@ -34,7 +34,7 @@ from websockets.server import ServerProtocol
 
 from .diagnostics import Diagnostic, format_text
 from .pages import Output
-from .pipeline import Ahead, BuildConfig, BuildReport, BuildState, build
+from .pipeline import Ahead, BuildConfig, BuildReport, BuildState, build, prepare_rebuilds
 from .theme import builtin_themes
 from .watch import watch
 
@@ -238,7 +238,7 @@ class PreviewServer:
             self.httpd = None
             raise
         if self.state is not None:
-            self.state.resident.start()  # the worker for rebuilds' articles, ready before the first edit
+            prepare_rebuilds(self.state)  # so the first save is as quick as the next ones
         for target, name in ((self.httpd.serve_forever, "briefing-http"), (self._loop, "briefing-rebuild")):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()

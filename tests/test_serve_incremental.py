@@ -9,7 +9,8 @@ from typing import Callable
 
 import pytest
 
-from generator.pipeline import BuildConfig, BuildReport, build
+from generator import pipeline as pipeline_module
+from generator.pipeline import BuildConfig, BuildReport, build, prepare_rebuilds
 from generator.serve import PreviewServer, ServeConfig
 
 REPO = Path(__file__).resolve().parent.parent
@@ -131,6 +132,27 @@ def test_an_unchanged_rebuild_renders_nothing(site: Path) -> None:
     assert again.changed == frozenset()
     assert again.rendered == ()
     assert _files(again) == _files(first)
+
+
+def test_prepared_rebuilds_read_no_template_again_and_give_the_same_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = synth.synthesize(tmp_path / "site", 16, seed=3)
+    config = _config(root)
+    first = build(config)
+    assert first.state is not None
+    prepare_rebuilds(first.state)  # as serve does after its first build
+    try:
+        planned = {("md", p.template) for p in first.state.planned[0]} | {("html", p.template) for p in first.state.planned[1]}
+        assert planned <= set(first.state.names)
+        assert first.state.resident.process is not None and first.state.resident.process.poll() is None
+        asked: list[str] = []
+        real = pipeline_module.template_names
+        monkeypatch.setattr(pipeline_module, "template_names", lambda env, name: asked.append(name) or real(env, name))
+        _edit(_briefing(root, 12), "::: view", "A new sentence.\n\n::: view")()
+        again = build(config, previous=first.state)
+        assert not {name for name in asked if ("html", name) in planned or ("md", name) in planned}  # pages' templates were known
+        assert _files(again) == _files(build(config))
+    finally:
+        first.state.resident.close()
 
 
 def _edit_twelve(tmp_path: Path, old: str, new: str) -> tuple[BuildReport, BuildReport]:
