@@ -227,12 +227,12 @@ def _resident(fd: int, preload: list[str]) -> None:
     """The resident worker's main: import what it will need, then do the jobs that arrive on the socket fd."""
     for module in preload:
         importlib.import_module(module)
-    _jobs(None, (), Connection(fd))
+    _jobs(Connection(fd))
 
 
-def _jobs(fn: Callable[[Any], Any], items: Sequence[Any], conn: Connection) -> None:
-    """The resident worker: do the (fn, item) jobs that arrive, one reply each; stop on None."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def _jobs(conn: Connection) -> None:
+    """The resident worker: do the (fn, item) jobs that arrive, one reply each; stop on None or at the end of the connection."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it kills the worker
     while True:
         try:
             job = conn.recv()

@@ -54,9 +54,14 @@ class Entry:
         return frozenset({f"briefing:{self.briefing.slug}", *(f"actor:{c.actor.id}" for c in self.actors)})
 
     @cached_property
+    def own_keys(self) -> frozenset[str]:
+        """What its data shows (briefing.json): the briefing, its actors and its experts."""
+        return self.card_keys | {f"expert:{s.expert.id}" for s in self.experts}
+
+    @cached_property
     def page_keys(self) -> frozenset[str]:
-        """What the briefing's own pages show: the briefing, its actors and experts, and its related briefings."""
-        return self.card_keys | {f"expert:{s.expert.id}" for s in self.experts} | {f"briefing:{r.slug}" for r in self.related}
+        """What the briefing's own pages show: its own keys and its related briefings."""
+        return self.own_keys | {f"briefing:{r.slug}" for r in self.related}
 
 
 @dataclass(frozen=True)

@@ -177,14 +177,14 @@ def build(config: BuildConfig, previous: BuildState | None = None, sources_print
 
     changes: Changes | None = None
     static = _static(theme.static_files(), assets, config.source, raw.static)
-    same_plan = previous is not None and previous.linked is linked
+    planned_before = previous.planned if previous is not None and previous.linked is linked else None  # the same linked site: the same plan
 
     def stale(pages: list[Page], env: jinja2.Environment) -> list[Page]:
         if changes is None or previous is None:
             return pages
         return stale_pages(pages, previous.outputs, changes, lambda page: page_reads(page, lambda t: names_of(env, t), HELPER_READS))
 
-    html_planned = previous.planned[1] if same_plan and previous is not None else plan_html(linked)
+    html_planned = planned_before[1] if planned_before is not None else plan_html(linked)
     if previous is not None:
         changes = changed_keys(previous.linked, linked, previous.articles, articles)
         changes.keys.update(changed_files("template", previous.templates, templates))
@@ -200,7 +200,7 @@ def build(config: BuildConfig, previous: BuildState | None = None, sources_print
                 return failed()
             ahead.ready(outputs)
             html_pages = [page for page in html_pages if page.path not in ahead.paths]
-    md_planned = previous.planned[0] if same_plan and previous is not None else plan_markdown(linked)  # (after the open pages: they need only the HTML plan)
+    md_planned = planned_before[0] if planned_before is not None else plan_markdown(linked)  # (after the open pages: they need only the HTML plan)
     planned = (md_planned, html_planned)
     md_pages = stale(md_planned, md_env)
     outputs += _render(linked, md_pages, html_pages, envs, theme, articles, assets, config.source, diagnostics, references)

@@ -322,11 +322,12 @@ class PreviewServer:
         with self.lock:
             old = self.snapshot  # the last whole build: this one is compared with it
             open_pages = frozenset(self._page_for(client.page, old) for client in self.clients)
-        told_ahead: list[float] = []
+        told_ahead, ahead_ms = 0, 0.0
 
         def ready(outputs: list[Output]) -> None:
-            told_ahead.append(self._ahead(old, outputs))
-            told_ahead.append((time.perf_counter() - started) * 1000)
+            nonlocal told_ahead, ahead_ms
+            told_ahead = self._ahead(old, outputs)
+            ahead_ms = (time.perf_counter() - started) * 1000
             with self.lock:  # let those pages load while both cores are free, before the rest of the build takes them
                 self.built.wait_for(lambda: not self.awaited, AHEAD_WAIT)
                 self.awaited.clear()
@@ -358,7 +359,7 @@ class PreviewServer:
             else:
                 self._drop(client)
         telling = (time.perf_counter() - finished) * 1000
-        result = Rebuild(snapshot.number, sources, report, changed, (finished - started) * 1000, settled, told, telling, *(told_ahead or (0, 0.0)))
+        result = Rebuild(snapshot.number, sources, report, changed, (finished - started) * 1000, settled, told, telling, told_ahead, ahead_ms)
         self.on_rebuild(result)
         self._settle_memory()
         return result

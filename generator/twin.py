@@ -359,10 +359,8 @@ def twin_outputs(linked: LinkedSite, kept: Callable[[str, frozenset[str]], Outpu
     """Return each briefing's briefing.json and the published schemas; kept(path, deps) gives a previous build's file still current."""
     outputs = []
     for entry in linked.entries:
-        b = entry.briefing
-        deps = frozenset({f"briefing:{b.slug}"} | {f"actor:{c.actor.id}" for c in entry.actors} | {f"expert:{s.expert.id}" for s in entry.experts})
-        path = TWIN_PATH.format(slug=b.slug)
-        outputs.append(kept(path, deps) or Output(path, _dump(twin(entry, linked)), deps))
+        path = TWIN_PATH.format(slug=entry.briefing.slug)
+        outputs.append(kept(path, entry.own_keys) or Output(path, _dump(twin(entry, linked)), entry.own_keys))
     schemas = [kept(f"schemas/{name}", frozenset()) for name in SCHEMAS]  # made from site.yaml alone, whose change renders everything
     if None in schemas:
         schemas = [Output(f"schemas/{name}", _dump(document)) for name, document in schema_documents(linked.site.config).items()]
