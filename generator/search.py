@@ -1,9 +1,12 @@
 """Index the rendered briefing, actor and expert pages with Pagefind; return its search bundle as outputs under pagefind/.
 
 Pagefind (PyPI `pagefind[bin]`) ships a static-search indexer as a binary. It runs as a
-service (`pagefind --service`) that is handed the pages from memory through a pipe and
-hands the bundle back the same way: no file is written for it, and the write stage stays
-the only one that touches the output. The bundle is kept in the site's `.briefing-cache/`
+service (`pagefind --service`) that hands the bundle back through a pipe: the write stage
+stays the only one that touches the output. It reads the pages from a private folder in
+memory (tmpfs, /dev/shm), where it parses them on every core, as its command line does; it
+numbers the pages in the order the folder lists them, so the folder is used only when its
+listing is the pages' sorted order, and the bundle is the same bytes either way. Where
+there is no such folder, the pages go through the pipe one by one (one core). The bundle is kept in the site's `.briefing-cache/`
 under a digest of the indexed pages and the binary, so a build whose indexed pages did
 not change reuses it instead of running Pagefind again. `start_search` runs Pagefind on a
 thread, so the build goes on (twins, feeds, staging) while it indexes; the write stage
@@ -23,12 +26,13 @@ import io
 import json
 import logging
 import os
+import shutil
 import subprocess
 import tempfile
 import threading
 import zipfile
 from pathlib import Path
-from typing import IO, Any, Callable
+from typing import IO, Any, Callable, Iterator
 
 from .diagnostics import Diagnostics
 from .model import Pos
@@ -44,7 +48,9 @@ FALLBACK = "index.html"  # indexed when there is nothing else, so that an empty 
 UNUSED = ("pagefind-ui.js", "pagefind-ui.css", "pagefind-modular-ui.js", "pagefind-modular-ui.css", "pagefind-component-ui.js", "pagefind-component-ui.css", "pagefind-highlight.js")
 TIMEOUT = 600
 CACHE = "search-bundle.zip"  # in the cache folder: the last bundle, its key as the archive comment
-FORMAT = b"briefing-search 2"  # part of the cache key: change it when what is asked of Pagefind changes
+MEMORY = Path("/dev/shm")  # a file system in memory, if the machine has one: Pagefind reads a folder there on every core
+FOLDER = "briefing-search-"  # the folder of pages in memory is named briefing-search-PID-XXXXXXXX
+FORMAT = b"briefing-search 3"  # part of the cache key: change it when what is asked of Pagefind changes
 
 
 def pagefind_binary() -> Path | None:
@@ -76,7 +82,7 @@ def start_search(outputs: list[Output], cache: Path) -> Indexing:
     The pages to index, the bundle's key and the cache lookup are done here, at once; only
     a bundle that is not kept runs Pagefind, on a thread that waits on its pipes.
     """
-    pages = sorted(indexed_pages(outputs), key=lambda o: o.path)
+    pages = sorted(indexed_pages(outputs), key=lambda o: o.path.split("/"))  # the order a folder of them is walked in, by name
     binary = pagefind_binary()
     if binary is None or not binary.is_file():
         return Indexing(error="search: the Pagefind binary is not installed; install it with pip install 'pagefind[bin]'")
@@ -187,14 +193,16 @@ class PagefindError(Exception):
 
 
 def run_pagefind(binary: Path, pages: list[Output], started: Callable[[subprocess.Popen[bytes]], None] | None = None) -> dict[str, bytes]:
-    """Index the pages with a Pagefind service fed through a pipe; return the bundle's files by name, Pagefind's UI left out.
+    """Index the pages (sorted by path, name by name) with a Pagefind service; return the bundle's files by name, Pagefind's UI left out.
 
     The service reads requests (base64 of JSON, each followed by a comma) on stdin and
-    answers in the same form on stdout. The pages are sent by a thread while this one
-    reads the answers, so neither pipe can fill up and stall the other side. `started` is
-    handed the service's process as soon as it runs (so that a caller can stop it).
+    answers in the same form on stdout. It is pointed at a folder of the pages in memory
+    when one can be made in their order (_pages_folder); else the pages are sent through
+    the pipe by a thread while this one reads the answers, so neither pipe can fill up and
+    stall the other side. `started` is handed the service's process as soon as it runs
+    (so that a caller can stop it).
     """
-    with tempfile.TemporaryFile() as errors:
+    with tempfile.TemporaryFile() as errors, _pages_folder(pages) as folder:
         try:
             process = subprocess.Popen([str(binary), "--service"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors)
         except OSError as exc:
@@ -204,7 +212,7 @@ def run_pagefind(binary: Path, pages: list[Output], started: Callable[[subproces
         timer = threading.Timer(TIMEOUT, process.kill)
         timer.start()
         try:
-            return _converse(process, pages)
+            return _converse(process, pages, folder)
         except (OSError, EOFError, ValueError, KeyError, TypeError) as exc:
             process.kill()
             process.wait()
@@ -216,13 +224,21 @@ def run_pagefind(binary: Path, pages: list[Output], started: Callable[[subproces
             process.wait()
 
 
-def _converse(process: subprocess.Popen[bytes], pages: list[Output]) -> dict[str, bytes]:
-    """Create an index, add every page, and return the bundle's files."""
+def _converse(process: subprocess.Popen[bytes], pages: list[Output], folder: Path | None = None) -> dict[str, bytes]:
+    """Create an index, add every page (the folder of them, if given), and return the bundle's files."""
     assert process.stdin is not None and process.stdout is not None
     answers = _Answers(process.stdout)
     _send(process.stdin, 1, {"type": "NewIndex", "config": {"keep_index_url": True}})
     process.stdin.flush()
     index = _expect(answers.next(), 1, "NewIndex")["index_id"]
+    if folder is not None:
+        _send(process.stdin, 2, {"type": "AddDir", "index_id": index, "path": str(folder), "glob": "**/*.html"})
+        _send(process.stdin, 3, {"type": "GetFiles", "index_id": index})
+        process.stdin.flush()
+        count = _expect(answers.next(), 2, "IndexedDir")["page_count"]
+        if count != len(pages):
+            raise ValueError(f"Pagefind indexed {count} of the {len(pages)} pages in {folder}")
+        return _bundle(_expect(answers.next(), 3, "GetFiles")["files"])
     failed: list[BaseException] = []
 
     def feed() -> None:
@@ -248,8 +264,73 @@ def _converse(process: subprocess.Popen[bytes], pages: list[Output]) -> dict[str
     feeder.join()  # on an error the caller kills the service, which ends the feeder's writes
     with contextlib.suppress(OSError):
         process.stdin.close()
+    return _bundle(files)
+
+
+def _bundle(files: list[dict[str, Any]]) -> dict[str, bytes]:
+    """Return the files of Pagefind's GetFiles answer by name, its UI left out."""
     found = {str(f["path"]): base64.b64decode(f["content"]) for f in files}
     return {name: data for name, data in found.items() if name.rpartition("/")[2] not in UNUSED}
+
+
+@contextlib.contextmanager
+def _pages_folder(pages: list[Output]) -> Iterator[Path | None]:
+    """Yield a private folder in memory that holds the pages and lists them in their order, or None where none can be made; remove it afterwards.
+
+    Pagefind numbers the pages of a folder in the order it walks it (depth first, each
+    folder as the file system lists it), and the numbers are in the bundle. A folder is
+    only yielded when that walk gives exactly the pages' order, so the bundle is the one
+    the pipe would give. The pages are written last first: tmpfs lists a folder newest
+    first. On a disk, or wherever the listing is in another order, the answer is None.
+    """
+    try:
+        folder = tempfile.mkdtemp(prefix=f"{FOLDER}{os.getpid()}-", dir=MEMORY) if MEMORY.is_dir() else None
+    except OSError:
+        folder = None
+    if folder is not None:
+        _remove_left(Path(folder).parent)
+    if folder is None:
+        yield None
+        return
+    try:
+        try:
+            for page in reversed(pages):
+                path = os.path.join(folder, *page.path.split("/"))
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                with open(path, "wb") as f:
+                    f.write(page.data)
+            same = list(_walk(folder)) == [page.path for page in pages]
+        except OSError:  # out of room in memory, say
+            same = False
+        yield Path(folder) if same else None
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _remove_left(memory: Path) -> None:
+    """Remove the folders of pages that builds which no longer run left in memory (a build killed while Pagefind read them)."""
+    for entry in memory.glob(f"{FOLDER}*-*"):
+        pid = entry.name[len(FOLDER) :].partition("-")[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(entry, ignore_errors=True)
+        except OSError:  # alive, another user's
+            continue
+
+
+def _walk(folder: str, under: str = "") -> Iterator[str]:
+    """Return the files below folder, depth first, each folder in the order the file system lists it (as Pagefind walks it)."""
+    with os.scandir(os.path.join(folder, under)) as entries:
+        listed = [(entry.name, entry.is_dir(follow_symlinks=False)) for entry in entries]
+    for name, is_dir in listed:
+        path = f"{under}/{name}" if under else name
+        if is_dir:
+            yield from _walk(folder, path)
+        else:
+            yield path
 
 
 def _send(stream: IO[bytes], message: int, payload: dict[str, Any]) -> None:

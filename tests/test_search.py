@@ -7,6 +7,7 @@ import json
 import os
 import stat
 import subprocess
+import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -173,3 +174,30 @@ def test_answers_are_split_at_their_ends_however_the_pipe_cuts_them() -> None:
     assert [reader.next() for _ in answers] == answers
     with pytest.raises(EOFError):
         reader.next()
+
+
+def test_a_folder_in_memory_and_the_pipe_give_the_same_bundle_and_the_folder_is_removed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pagefind parses a folder on every core but numbers its pages in the order it walks them: the folder is used only when that is the pages' order."""
+    if not search.MEMORY.is_dir():
+        pytest.skip("no file system in memory (/dev/shm) on this machine")
+    memory = Path(tempfile.mkdtemp(dir=search.MEMORY))
+    monkeypatch.setattr(search, "MEMORY", memory)
+    texts = {f"b{n:02d}": f"Talks number {n} on copper and the ceasefire" for n in range(12)} | {"b01-a": "A slug that sorts apart by name", "b1": "Another"}
+    pages = site(texts) + [Output("actors/kim/index.html", PAGE.format(title="Kim", text="An actor").encode())]
+    conversations: list[bool] = []
+    real = search._converse
+    monkeypatch.setattr(search, "_converse", lambda process, pages, folder=None: conversations.append(folder is not None) or real(process, pages, folder))
+    left = memory / f"{search.FOLDER}999999999-killed"  # left by a build that was killed (no such process can be)
+    running = memory / f"{search.FOLDER}{os.getppid()}-running"  # a build that still runs
+    for folder in (left, running):
+        (folder / "briefings").mkdir(parents=True)
+    from_folder = bundle(pages, tmp_path / "a")
+    assert conversations == [True] and list(memory.iterdir()) == [running]  # the folder was used and is gone, and so is the one left
+    running.joinpath("briefings").rmdir()
+    running.rmdir()
+    listed = sorted(o.path for o in search.indexed_pages(pages))
+    monkeypatch.setattr(search, "_walk", lambda folder, under="": iter(listed))  # a file system that lists paths by their characters ('b01-a' before 'b01/')
+    from_pipe = bundle(pages, tmp_path / "b")
+    assert conversations == [True, False] and not list(memory.iterdir())
+    assert from_folder == from_pipe
+    memory.rmdir()
