@@ -349,7 +349,7 @@ def _render(
 ) -> list[Output]:
     """Return the Markdown and HTML pages rendered, in plan order; many pages are shared out between the cores.
 
-    Each forked worker renders every n-th page with its own diagnostics and template
+    Each forked worker renders its share (a folder's pages together) with its own diagnostics and template
     references, which come back with its pages; the result is the same as rendering in
     this process, which is what a small rebuild does.
     """
@@ -374,7 +374,7 @@ def _render(
                 env.get_template(name)
             except Exception:  # noqa: BLE001 - a broken template is reported where it is rendered
                 pass
-    shares = [(md_pages[k::workers], html_pages[k::workers]) for k in range(workers)]
+    shares = [(md, html) for md, html in zip(_by_folder(md_pages, workers), _by_folder(html_pages, workers))]
     by_path: dict[str, Output] = {}
     for result in map_bounded(work, shares, WORKER_SECONDS, workers):
         if isinstance(result, Overrun):
@@ -385,6 +385,20 @@ def _render(
         diagnostics.merge(local)  # a template's error is reported once, whichever worker met it first
         references.update(refs)
     return [by_path[p.path] for p in (*md_pages, *html_pages) if p.path in by_path]
+
+
+def _by_folder(pages: list[Page], workers: int) -> list[list[Page]]:
+    """Return the pages shared out between workers, the pages of one folder together: an actor's pages draw its neighbourhood once, not once a worker.
+
+    Each folder goes, in plan order, to the worker with the fewest pages so far.
+    """
+    folders: dict[str, list[Page]] = {}
+    for page in pages:
+        folders.setdefault(page.path.rpartition("/")[0], []).append(page)
+    shares: list[list[Page]] = [[] for _ in range(workers)]
+    for group in folders.values():
+        min(shares, key=len).extend(group)
+    return shares
 
 
 def _merge(pages: list[Page], fresh: list[Output], previous: dict[str, Output]) -> list[Output]:
