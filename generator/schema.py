@@ -242,10 +242,11 @@ class Reader:
             self.diagnostics.error(Pos(self.path, 1 + self.line_offset, 1), f"YAML document is {size} bytes; the limit is {MAX_YAML_BYTES}")
             return None
         try:
-            if not self._shallow(text):
+            nodes = self._shallow(text)
+            if nodes is None:
                 return None
             node = yaml.compose(text, Loader=Loader)
-            return node if node is None or self._bounded(node) else None
+            return node if node is None or nodes <= MAX_NODES or self._bounded(node) else None
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = (mark.line + 1 + self.line_offset) if mark else 1 + self.line_offset
@@ -257,9 +258,15 @@ class Reader:
             self.diagnostics.error(Pos(self.path, 1 + self.line_offset, 1), f"malformed YAML: {exc}")
         return None
 
-    def _shallow(self, text: str) -> bool:
-        """Check the nesting depth on the event stream, which libyaml parses without recursion; report the first level too deep."""
+    def _shallow(self, text: str) -> int | None:
+        """Check the nesting depth on the event stream, which libyaml parses without recursion; report the first level too deep.
+
+        Return how many values the document can expand to, as far as the events tell: the
+        number of values where no alias repeats one (a tree of them, walked no more), else
+        more than MAX_NODES (`_bounded` then sums the shared nodes); None: too deep.
+        """
         depth = 0
+        values = 0
         try:
             events = list(yaml.parse(text, Loader=Loader))
         except yaml.MarkedYAMLError as exc:  # PyYAML >= 6.0.4 has a nesting limit of its own, hit while it scans ahead
@@ -267,18 +274,24 @@ class Reader:
                 raise
             mark = exc.problem_mark
             self.diagnostics.error(Pos(self.path, mark.line + 1 + self.line_offset, mark.column + 1), f"YAML nests lists and mappings more than {MAX_DEPTH} levels deep")
-            return False
+            return None
         for event in events:
-            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            kind = type(event)
+            if kind is yaml.ScalarEvent:
+                values += 1
+            elif kind is yaml.SequenceStartEvent or kind is yaml.MappingStartEvent:
+                values += 1
                 depth += 1
                 if depth > MAX_DEPTH:
                     mark = event.start_mark
                     pos = Pos(self.path, mark.line + 1 + self.line_offset, mark.column + 1)
                     self.diagnostics.error(pos, f"YAML nests lists and mappings more than {MAX_DEPTH} levels deep")
-                    return False
-            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                    return None
+            elif kind is yaml.SequenceEndEvent or kind is yaml.MappingEndEvent:
                 depth -= 1
-        return True
+            elif kind is yaml.AliasEvent:
+                values = MAX_NODES + 1  # an alias may repeat any number of values
+        return values
 
     def _bounded(self, root: yaml.Node) -> bool:
         """Check how many values the node tree expands to with its aliases followed; report the first value too big, or a cycle.
