@@ -1,9 +1,9 @@
 """The speed benchmark: build synthetic sites of N briefings and print one table of medians, memory and peer ratios.
 
-    python3 benchmarks/run.py                 # N = 1,000, with Pelican and MkDocs in the same run
-    python3 benchmarks/run.py --n 10000 --no-peers
-    python3 benchmarks/run.py --n 1000 --n 5000 --n 10000 --no-peers --runs 1
-    python3 benchmarks/run.py --serve-edits 20  # also the save-to-reload latency of `briefing serve` in chromium
+    .venv/bin/python benchmarks/run.py                 # N = 1,000, with Pelican and MkDocs in the same run
+    .venv/bin/python benchmarks/run.py --n 10000 --no-peers
+    .venv/bin/python benchmarks/run.py --n 1000 --n 5000 --n 10000 --no-peers --runs 1
+    .venv/bin/python benchmarks/run.py --serve-edits 20  # also the save-to-reload latency of `briefing serve` in chromium
 
 Every figure is the median of --runs runs of a new `briefing build` process (cold: no cache,
 a new output folder; warm: the same output folder and cache after a build: "no-change" is

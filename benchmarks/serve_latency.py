@@ -1,7 +1,7 @@
 """The live-reload benchmark: time from an editor's save to the change visible in a browser tab of `briefing serve`.
 
-    python3 benchmarks/serve_latency.py --briefings 1000 --edits 20
-    python3 benchmarks/serve_latency.py --site PATH --edits 5       # an existing site project (edited, then restored)
+    .venv/bin/python benchmarks/serve_latency.py --briefings 1000 --edits 20
+    .venv/bin/python benchmarks/serve_latency.py --site PATH --edits 5       # an existing site project (edited, then restored)
 
 It synthesizes a site (benchmarks/synth.py) with its own copy of the default theme, starts
 `python3 -m generator serve` as a subprocess, opens the newest briefing's page and its first
