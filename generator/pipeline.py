@@ -349,9 +349,9 @@ def _render(
 ) -> list[Output]:
     """Return the Markdown and HTML pages rendered, in plan order; many pages are shared out between the cores.
 
-    Each forked worker renders its share (a folder's pages together) with its own diagnostics and template
-    references, which come back with its pages; the result is the same as rendering in
-    this process, which is what a small rebuild does.
+    Each forked worker renders its share (a folder's pages together) with its own
+    diagnostics and template references, which come back with its pages; the result is
+    the same as rendering in this process, which is what a small rebuild does.
     """
     md_env, html_env = envs
 
@@ -374,7 +374,7 @@ def _render(
                 env.get_template(name)
             except Exception:  # noqa: BLE001 - a broken template is reported where it is rendered
                 pass
-    shares = [(md, html) for md, html in zip(_by_folder(md_pages, workers), _by_folder(html_pages, workers))]
+    shares = list(zip(_by_folder(md_pages, workers), _by_folder(html_pages, workers)))
     by_path: dict[str, Output] = {}
     for result in map_bounded(work, shares, WORKER_SECONDS, workers):
         if isinstance(result, Overrun):

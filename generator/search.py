@@ -6,11 +6,11 @@ stays the only one that touches the output. It reads the pages from a private fo
 memory (tmpfs, /dev/shm), where it parses them on every core, as its command line does; it
 numbers the pages in the order the folder lists them, so the folder is used only when its
 listing is the pages' sorted order, and the bundle is the same bytes either way. Where
-there is no such folder, the pages go through the pipe one by one (one core). The bundle is kept in the site's `.briefing-cache/`
-under a digest of the indexed pages and the binary, so a build whose indexed pages did
-not change reuses it instead of running Pagefind again. `start_search` runs Pagefind on a
-thread, so the build goes on (twins, feeds, staging) while it indexes; the write stage
-takes the bundle last.
+there is no such folder, the pages go through the pipe one by one (one core). The bundle
+is kept in the site's `.briefing-cache/` under a digest of the indexed pages and the
+binary, so a build whose indexed pages did not change reuses it instead of running
+Pagefind again. `start_search` runs Pagefind on a thread, so the build goes on (twins,
+feeds, staging) while it indexes; the write stage takes the bundle last.
 What the index shows per result comes from the pages themselves: `data-pagefind-body` on
 `<main>`, and `data-pagefind-meta` on the head's description (the summary) and kind.
 The search page's script (themes/default/static/search.js) loads the bundle relative to
@@ -275,36 +275,43 @@ def _bundle(files: list[dict[str, Any]]) -> dict[str, bytes]:
 
 @contextlib.contextmanager
 def _pages_folder(pages: list[Output]) -> Iterator[Path | None]:
-    """Yield a private folder in memory that holds the pages and lists them in their order, or None where none can be made; remove it afterwards.
+    """Yield a private folder in memory that holds the pages in their order (_write_pages), or None; remove it afterwards."""
+    folder = _write_pages(pages)
+    try:
+        yield folder
+    finally:
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _write_pages(pages: list[Output]) -> Path | None:
+    """Return a new private folder in memory holding the pages, if it lists them in their order; else None, and nothing is left.
 
     Pagefind numbers the pages of a folder in the order it walks it (depth first, each
     folder as the file system lists it), and the numbers are in the bundle. A folder is
-    only yielded when that walk gives exactly the pages' order, so the bundle is the one
+    only returned when that walk gives exactly the pages' order, so the bundle is the one
     the pipe would give. The pages are written last first: tmpfs lists a folder newest
     first. On a disk, or wherever the listing is in another order, the answer is None.
     """
+    if not MEMORY.is_dir():
+        return None
     try:
-        folder = tempfile.mkdtemp(prefix=f"{FOLDER}{os.getpid()}-", dir=MEMORY) if MEMORY.is_dir() else None
+        folder = tempfile.mkdtemp(prefix=f"{FOLDER}{os.getpid()}-", dir=MEMORY)
     except OSError:
-        folder = None
-    if folder is not None:
-        _remove_left(Path(folder).parent)
-    if folder is None:
-        yield None
-        return
+        return None
+    _remove_left(MEMORY)
     try:
-        try:
-            for page in reversed(pages):
-                path = os.path.join(folder, *page.path.split("/"))
-                os.makedirs(os.path.dirname(path), exist_ok=True)
-                with open(path, "wb") as f:
-                    f.write(page.data)
-            same = list(_walk(folder)) == [page.path for page in pages]
-        except OSError:  # out of room in memory, say
-            same = False
-        yield Path(folder) if same else None
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        for page in reversed(pages):
+            path = os.path.join(folder, *page.path.split("/"))
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb") as f:
+                f.write(page.data)
+        if list(_walk(folder)) == [page.path for page in pages]:
+            return Path(folder)
+    except OSError:  # out of room in memory, say
+        pass
+    shutil.rmtree(folder, ignore_errors=True)
+    return None
 
 
 def _remove_left(memory: Path) -> None:
