@@ -277,14 +277,17 @@ def measure(site_root: Path, n_edits: int, log: Path | None = None) -> dict[str,
 
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-            context = browser.new_context()
-            context.add_init_script(FIRST_FRAME)
-            briefing_tab, actor_tab = context.new_page(), context.new_page()
+            tabs = []
+            for _ in range(2):  # each in a window of its own, as a writer keeps them side by side: a tab behind another gets one frame a second
+                context = browser.new_context()
+                context.add_init_script(FIRST_FRAME)
+                tabs.append(context.new_page())
+            briefing_tab, actor_tab = tabs
             builds: dict[object, int] = {}  # tab -> the build that served its document or its latest stylesheet
 
             def track(tab):  # type: ignore[no-untyped-def]
                 def on_response(response) -> None:  # type: ignore[no-untyped-def]
-                    if response.request.is_navigation_request() or "/assets/style.css" in response.url:
+                    if response.request.is_navigation_request() or response.request.resource_type == "fetch" or "/assets/style.css" in response.url:  # a reload, a swap's fetch of the page, a stylesheet swap
                         builds[tab] = int(response.headers.get("x-briefing-build", "0"))
 
                 tab.on("response", on_response)

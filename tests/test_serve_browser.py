@@ -80,7 +80,37 @@ def test_an_edit_shows_without_a_manual_reload(page, server: PreviewServer, site
     assert page.locator("h1").first.inner_text().startswith("Kim Jong Un")
     save(briefing_source(site), "title: Kim Jong Un takes the train", "title: Kim Jong Un rides the train")
     page.wait_for_function("() => document.querySelector('h1').textContent.includes('rides the train')")
-    assert page.evaluate("() => window.__sameDocument") is None  # the page reloaded itself
+    assert page.evaluate("() => window.__sameDocument") is True  # the new document was swapped in: no navigation
+    assert page.title().startswith("Kim Jong Un rides the train")  # its head's description too
+    html = page.evaluate("() => document.documentElement.outerHTML")
+    assert html.count("/__briefing__/livereload.js") == 1 and "rides the train" in html
+
+
+def test_a_swapped_page_keeps_its_scroll_position_and_follows_the_next_edit(page, server: PreviewServer, site: Path) -> None:  # type: ignore[no-untyped-def]
+    page.set_viewport_size({"width": 800, "height": 400})
+    open_briefing(page, server)
+    page.evaluate("() => window.scrollTo(0, 600)")
+    y = page.evaluate("() => window.scrollY")
+    assert y > 0
+    save(briefing_source(site), "title: Kim Jong Un", "title: Scrolled Kim Jong Un")
+    page.wait_for_function("() => document.querySelector('h1').textContent.startsWith('Scrolled')")
+    assert page.evaluate("() => window.scrollY") == y
+    save(briefing_source(site), "title: Scrolled Kim Jong Un", "title: Kim Jong Un")  # the page told the server its new digest: it is told again
+    page.wait_for_function("() => !document.querySelector('h1').textContent.startsWith('Scrolled')")
+    assert page.evaluate("() => window.__sameDocument") is True
+
+
+def test_a_page_with_scripts_of_its_own_reloads(page, server: PreviewServer, site: Path) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{server.url}search/")
+    page.wait_for_function("() => document.readyState === 'complete'")
+    page.evaluate("() => { window.__sameDocument = true; }")
+    config = site / "content" / "site.yaml"
+    title = next(line for line in config.read_text("utf-8").splitlines() if line.startswith("title:"))
+    save(config, title, title + " Reloaded")
+    try:
+        page.wait_for_function("() => document.title.includes('Reloaded') && !window.__sameDocument")  # search.js must run in the new page
+    finally:
+        save(config, title + " Reloaded", title)
 
 
 def test_a_stylesheet_edit_applies_without_navigating(page, server: PreviewServer, site: Path) -> None:  # type: ignore[no-untyped-def]
@@ -105,7 +135,7 @@ def test_a_broken_source_shows_an_overlay_and_fixing_it_reloads(page, server: Pr
     assert f"{source.relative_to(site).as_posix()}:{line}:1: error: unknown key 'tgas'" in text
     assert page.evaluate("() => window.__sameDocument") is True  # the last good page stays, under the overlay
     save(source, "tgas: [oops]\ntags:\n", "tags:\n")
-    page.wait_for_function("() => !document.getElementById('briefing-error-overlay') && !window.__sameDocument")
+    page.wait_for_function("() => !document.getElementById('briefing-error-overlay')")
     assert source.read_text("utf-8") == good
 
 
