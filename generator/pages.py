@@ -75,6 +75,7 @@ def paginate(items: tuple[Any, ...], per_page: int, folder: str) -> list[tuple[s
     """Split items into pages folder/index.html, folder/page-2.html, ...; all in one folder so links keep their depth."""
     chunks = [items[i : i + per_page] for i in range(0, len(items), per_page)] or [()]
     paths = [f"{folder}/index.html" if n == 0 else f"{folder}/page-{n + 1}.html" for n in range(len(chunks))]
+    listing = tuple((i + 1, p) for i, p in enumerate(paths))  # one for all the pages: a list of k pages is not k² pairs
     result = []
     for n, chunk in enumerate(chunks):
         pager = {
@@ -82,7 +83,7 @@ def paginate(items: tuple[Any, ...], per_page: int, folder: str) -> list[tuple[s
             "count": len(chunks),
             "prev": paths[n - 1] if n > 0 else None,
             "next": paths[n + 1] if n + 1 < len(chunks) else None,
-            "pages": [(i + 1, p) for i, p in enumerate(paths)],
+            "pages": listing,
         }
         result.append((paths[n], chunk, pager))
     return result
