@@ -192,6 +192,8 @@ def _patched(previous: LinkedSite | None, site: Site, entries: list[Entry], keys
     years: set[int] = set()
     for old, new in changed:
         b, was = new.briefing, old.briefing
+        if b is was and new.actors is old.actors and new.experts is old.experts:
+            continue  # only its related briefings changed, which no index holds: the indexes keep their tuples
         if was.date != b.date or was.timeline != b.timeline or [s.expert.id for s in old.experts] != [s.expert.id for s in new.experts]:
             return None
         swap[id(was)] = b
@@ -204,7 +206,7 @@ def _patched(previous: LinkedSite | None, site: Site, entries: list[Entry], keys
         years.update(e.date.year for e in b.timeline)
 
     def patch(mapping: Mapping, names: set) -> Mapping:  # type: ignore[type-arg]
-        return MappingProxyType({k: tuple(swap.get(id(x), x) for x in v) if k in names else v for k, v in mapping.items()})
+        return MappingProxyType({k: tuple([swap.get(id(x), x) for x in v]) if k in names else v for k, v in mapping.items()})
 
     events = {
         year: tuple(TimelineItem(swap[id(i.event)], swap[id(i.briefing)]) if id(i.briefing) in swap else i for i in items) if year in years else items  # type: ignore[arg-type]
@@ -218,7 +220,7 @@ def _patched(previous: LinkedSite | None, site: Site, entries: list[Entry], keys
         actor_cards=patch(previous.actor_cards, actors),
         expert_sections=patch(previous.expert_sections, experts),
         tags=patch(previous.tags, tags),
-        years=patch(previous.years, {new.briefing.date.year for _, new in changed}),
+        years=patch(previous.years, {new.briefing.date.year for old, new in changed if new.briefing is not old.briefing}),
         events=MappingProxyType(events),
     )
 
@@ -232,10 +234,14 @@ def _reusable(site: Site, previous: LinkedSite | None) -> Callable[[Briefing], E
     if previous is None or previous.site.actors.keys() != site.actors.keys() or previous.site.experts.keys() != site.experts.keys():
         return lambda briefing: None  # an id that appeared or went can change who is in a briefing
 
+    same_registries = _same_objects(previous.site.actors, site.actors) and _same_objects(previous.site.experts, site.experts)
+
     def reuse(briefing: Briefing) -> Entry | None:
         old = previous.by_slug.get(briefing.slug)
-        if old is None or old.briefing != briefing:
+        if old is None or (old.briefing is not briefing and old.briefing != briefing):
             return None
+        if same_registries:  # (the parse cache hands back the same objects for files that did not change)
+            return old
         if any(site.actors[c.actor.id] != c.actor for c in old.actors) or any(site.experts[s.expert.id] != s.expert for s in old.experts):
             return None
         return old
@@ -246,9 +252,14 @@ def _reusable(site: Site, previous: LinkedSite | None) -> Callable[[Briefing], E
 def _related_again(entries: list[Entry], previous: LinkedSite) -> list[Entry]:
     """Return entries with the related briefings they had last time (their actors, tags and order are the same), as this build's briefings."""
     by_slug = {e.briefing.slug: e.briefing for e in entries}
+    fresh = {slug for slug, b in by_slug.items() if previous.by_slug[slug].briefing is not b}  # briefings that are new objects
     result = []
     for entry in entries:
-        related = tuple(by_slug[r.slug] for r in previous.by_slug[entry.briefing.slug].related)
+        old = previous.by_slug[entry.briefing.slug]
+        if entry is old and fresh.isdisjoint([r.slug for r in old.related]):
+            result.append(entry)  # the last entry, whose related briefings are all this build's objects
+            continue
+        related = tuple(by_slug[r.slug] for r in old.related)
         same = len(related) == len(entry.related) and all(a is b for a, b in zip(related, entry.related))
         result.append(entry if same else Entry(entry.briefing, entry.actors, entry.experts, related))
     return result
