@@ -28,7 +28,7 @@ from .model import Pos, Site, SiteConfig
 from .pages import Output, Page, page_reads, relative
 from .parse import ParseCache, parse
 from .provenance import Compared, check_site as check_provenance, read_seeds, seed_names
-from .render import HELPER_READS, plan_html, render_site
+from .render import HELPER_READS, PlanMemo, plan_html, render_site
 from .search import start_search
 from .twin import twin_outputs
 from .theme import Theme, environments, resolve_theme, template_names
@@ -66,6 +66,7 @@ class BuildState:
     loaded: LoadMemo = field(default_factory=dict)  # load's memo of decoded sources by their stat, kept across failed builds too
     model: Model | None = None  # what the model stages made of the sources
     planned: tuple[list[Page], list[Page]] = ([], [])  # the Markdown and HTML pages planned for `linked`
+    plans: PlanMemo = field(default_factory=PlanMemo)  # plan_html's groups of pages, for the next plan to reuse
     resident: Resident = field(default_factory=Resident)  # the worker that renders a rebuild's few articles (serve closes it)
 
 
@@ -184,7 +185,8 @@ def build(config: BuildConfig, previous: BuildState | None = None, sources_print
             return pages
         return stale_pages(pages, previous.outputs, changes, lambda page: page_reads(page, lambda t: names_of(env, t), HELPER_READS))
 
-    html_planned = planned_before[1] if planned_before is not None else plan_html(linked)
+    plans = previous.plans if previous is not None else PlanMemo()
+    html_planned = planned_before[1] if planned_before is not None else plan_html(linked, plans)
     if previous is not None:
         changes = changed_keys(previous.linked, linked, previous.articles, articles)
         changes.keys.update(changed_files("template", previous.templates, templates))
@@ -234,7 +236,7 @@ def build(config: BuildConfig, previous: BuildState | None = None, sources_print
             searching.cancel()  # a no-op once the bundle is in; else Pagefind is stopped
     if config.write and sources_print is not None:
         save(config.source, config.output, sources_print, len(linked.entries), diagnostics.sorted(), [o.path for o in outputs])
-    state = BuildState(config, site.config, theme, assets, linked, registry, articles, templates, (html_env, md_env), references, names, {o.path: o for o in outputs}, parsed, compared, loaded, model, planned, resident)
+    state = BuildState(config, site.config, theme, assets, linked, registry, articles, templates, (html_env, md_env), references, names, {o.path: o for o in outputs}, parsed, compared, loaded, model, planned, plans, resident)
     return BuildReport(
         diagnostics.sorted(),
         len(linked.entries),

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import operator
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 import jinja2
 
@@ -12,7 +13,7 @@ from .assets import inline_asset
 from .diagnostics import Diagnostics
 from .graphics import Graphics
 from .link import Entry, LinkedSite
-from .model import Briefing, Correction
+from .model import Briefing, Correction, SiteConfig
 from .metadata import page_metadata
 from .pages import Output, Page, base_context, paginate, render
 from .theme import Theme, template_keys
@@ -21,6 +22,7 @@ HOME_LATEST = 10
 BY_DATE = frozenset({"date"})  # a list of briefings, newest first, reads their dates
 ACTOR_PAGE = frozenset({"name", "kind", "role", "country", "aliases", "summary", "image", "links"})  # its title, and its metadata (metadata.actor_thing)
 EXPERT_PAGE = frozenset({"name", "title", "affiliation", "field", "bio", "links"})  # the same for an expert (metadata.expert_person)
+SLUG = operator.attrgetter("slug")
 HELPER_READS = {"graphics": Graphics.READS}  # what the helpers in a page's context read of the briefings it shows (pages.page_reads)
 
 
@@ -29,10 +31,43 @@ def cards_deps(entries: tuple[Entry, ...]) -> set[str]:
     return set().union(*(e.card_keys for e in entries))
 
 
-def plan_html(linked: LinkedSite) -> list[Page]:
-    """Return every HTML page of the site, with the model keys each one shows (see incremental.py)."""
+class PlanMemo:
+    """The groups of pages plan_html made last time, each with the objects it was made from.
+
+    A rebuild's linked site holds the same objects wherever nothing changed (link reuses
+    entries and patches its indexes in place of making them again), so a group whose
+    inputs are the same objects, by identity, plans to the same pages and is not planned
+    again: a one-briefing edit plans its briefing, its actors', experts', tags' and year's
+    pages, not all of them. The memo holds its inputs, so an identity is never a reused id.
+    """
+
+    def __init__(self) -> None:
+        self.config: SiteConfig | None = None
+        self.groups: dict[tuple[object, ...], tuple[tuple[object, ...], list[Page]]] = {}
+
+    def start(self, config: SiteConfig) -> dict[tuple[object, ...], tuple[tuple[object, ...], list[Page]]]:
+        """Return the last plan's groups, and forget them (the plan made now takes their place); none if the site's settings changed."""
+        groups = self.groups if config == self.config else {}
+        self.config, self.groups = config, {}
+        return groups
+
+
+def plan_html(linked: LinkedSite, memo: PlanMemo | None = None) -> list[Page]:
+    """Return every HTML page of the site, with the model keys each one shows (see incremental.py); given the memo of the last plan, reuse its groups whose inputs are the same."""
     site = linked.site
     per_page = site.config.per_page
+    last = memo.start(site.config) if memo is not None else {}
+    made = memo.groups if memo is not None else {}
+
+    def group(key: tuple[object, ...], inputs: tuple[object, ...], make: Callable[[], list[Page]]) -> list[Page]:
+        """Return the pages make() returns, or the last plan's for the same key (values) and inputs (the same objects)."""
+        old = last.get(key)
+        if old is None or len(old[0]) != len(inputs) or not all(map(operator.is_, old[0], inputs)):
+            old = (inputs, make())
+        made[key] = old
+        return old[1]
+
+    entry_of = linked.by_slug.__getitem__
     pages: list[Page] = []
     every_briefing = {f"briefing:{e.briefing.slug}" for e in linked.entries}  # for pages that count them
     latest = linked.entries[:HOME_LATEST]
@@ -47,13 +82,18 @@ def plan_html(linked: LinkedSite) -> list[Page]:
         )
     )
     for entry in linked.entries:
-        pages.append(Page(entry.briefing.url, "briefing.html", entry.briefing.title, {"entry": entry}, entry.page_keys))
+        pages += group(("briefing", entry.briefing.slug), (entry,), lambda: [Page(entry.briefing.url, "briefing.html", entry.briefing.title, {"entry": entry}, entry.page_keys)])
 
     pages.append(Page("archive/index.html", "archive.html", "Archive", {"years": {y: len(b) for y, b in linked.years.items()}}, frozenset({"list:briefings"} | every_briefing), BY_DATE))
+    year_list = tuple(linked.years)
     for year, briefings in linked.years.items():
-        entries = tuple(linked.by_slug[b.slug] for b in briefings)
-        deps = frozenset({"list:briefings"} | cards_deps(entries))
-        pages.append(Page(f"archive/{year}/index.html", "year.html", f"Briefings of {year}", {"year": year, "entries": entries, "years": tuple(linked.years)}, deps, BY_DATE))
+        entries = tuple(map(entry_of, map(SLUG, briefings)))
+
+        def year_page() -> list[Page]:
+            deps = frozenset({"list:briefings"} | cards_deps(entries))
+            return [Page(f"archive/{year}/index.html", "year.html", f"Briefings of {year}", {"year": year, "entries": entries, "years": year_list}, deps, BY_DATE)]
+
+        pages += group(("year", year, year_list), entries, year_page)
 
     every_actor = {f"actor:{i}" for i in site.actors}
     pages.append(Page("actors/index.html", "actors.html", "Actors", {"actors": tuple(site.actors.values()), "counts": {i: len(c) for i, c in linked.actor_cards.items()}}, frozenset(every_actor | every_briefing), frozenset({"actors"})))
@@ -61,31 +101,51 @@ def plan_html(linked: LinkedSite) -> list[Page]:
         cards = linked.actor_cards.get(actor.id, ())
         co = linked.co_actors.get(actor.id, ())
         experts = linked.actor_experts.get(actor.id, ())
-        deps = {f"actor:{actor.id}"} | {f"briefing:{c.briefing.slug}" for c in cards} | {f"actor:{a.id}" for a, _ in co} | {f"expert:{e.id}" for e in experts}
-        for path, chunk, pager in paginate(cards, per_page, f"actors/{actor.id}"):
-            context = {"actor": actor, "cards": chunk, "stances": tuple(reversed(cards)), "co_actors": co, "experts": experts, "pager": pager}
-            pages.append(Page(path, "actor.html", actor.name, context, frozenset(deps), BY_DATE | ACTOR_PAGE | {"actors", "experts"}))
+
+        def actor_pages() -> list[Page]:
+            deps = frozenset({f"actor:{actor.id}"} | {f"briefing:{c.briefing.slug}" for c in cards} | {f"actor:{a.id}" for a, _ in co} | {f"expert:{e.id}" for e in experts})
+            stances = tuple(reversed(cards))
+            made_here = []
+            for path, chunk, pager in paginate(cards, per_page, f"actors/{actor.id}"):
+                context = {"actor": actor, "cards": chunk, "stances": stances, "co_actors": co, "experts": experts, "pager": pager}
+                made_here.append(Page(path, "actor.html", actor.name, context, deps, BY_DATE | ACTOR_PAGE | {"actors", "experts"}))
+            return made_here
+
+        pages += group(("actor", actor.id), (actor, cards, co, experts), actor_pages)
 
     every_expert = {f"expert:{i}" for i in site.experts}
     pages.append(Page("experts/index.html", "experts.html", "Experts", {"experts": tuple(site.experts.values()), "counts": {i: len(s) for i, s in linked.expert_sections.items()}}, frozenset(every_expert | every_briefing), frozenset({"experts"})))
     for expert in site.experts.values():
         sections = linked.expert_sections.get(expert.id, ())
-        deps = {f"expert:{expert.id}"} | {f"briefing:{s.briefing.slug}" for s in sections}
-        for path, chunk, pager in paginate(sections, per_page, f"experts/{expert.id}"):
-            pages.append(Page(path, "expert.html", expert.name, {"expert": expert, "sections": chunk, "pager": pager}, frozenset(deps), BY_DATE | EXPERT_PAGE | {"experts"}))
+
+        def expert_pages() -> list[Page]:
+            deps = frozenset({f"expert:{expert.id}"} | {f"briefing:{s.briefing.slug}" for s in sections})
+            return [
+                Page(path, "expert.html", expert.name, {"expert": expert, "sections": chunk, "pager": pager}, deps, BY_DATE | EXPERT_PAGE | {"experts"})
+                for path, chunk, pager in paginate(sections, per_page, f"experts/{expert.id}")
+            ]
+
+        pages += group(("expert", expert.id), (expert, sections), expert_pages)
 
     pages.append(Page("tags/index.html", "tags.html", "Tags", {"tags": {t: len(b) for t, b in linked.tags.items()}}, frozenset({"list:briefings"} | every_briefing), frozenset({"tags"})))
     for tag, briefings in linked.tags.items():
-        entries = tuple(linked.by_slug[b.slug] for b in briefings)
-        deps = frozenset(cards_deps(entries))
-        for path, chunk, pager in paginate(entries, per_page, f"tags/{tag}"):
-            pages.append(Page(path, "tag.html", site.config.tag_name(tag), {"tag": tag, "entries": chunk, "pager": pager}, deps, BY_DATE))
+        entries = tuple(map(entry_of, map(SLUG, briefings)))
+
+        def tag_pages() -> list[Page]:
+            deps = frozenset(cards_deps(entries))
+            return [Page(path, "tag.html", site.config.tag_name(tag), {"tag": tag, "entries": chunk, "pager": pager}, deps, BY_DATE) for path, chunk, pager in paginate(entries, per_page, f"tags/{tag}")]
+
+        pages += group(("tag", tag), entries, tag_pages)
 
     years = tuple(linked.events)
     pages.append(Page("timeline/index.html", "timeline_index.html", "Timeline", {"years": {y: len(e) for y, e in linked.events.items()}}, frozenset({"list:timeline"} | every_briefing), frozenset({"timeline"})))
     for year, items in linked.events.items():
-        deps = frozenset({"list:timeline"} | {f"briefing:{i.briefing.slug}" for i in items})
-        pages.append(Page(f"timeline/{year}/index.html", "timeline.html", f"Timeline of {year}", {"year": year, "items": items, "years": years}, deps, frozenset({"timeline"})))
+
+        def timeline_page() -> list[Page]:
+            deps = frozenset({"list:timeline"} | {f"briefing:{i.briefing.slug}" for i in items})
+            return [Page(f"timeline/{year}/index.html", "timeline.html", f"Timeline of {year}", {"year": year, "items": items, "years": years}, deps, frozenset({"timeline"}))]
+
+        pages += group(("timeline", year, years), (items,), timeline_page)
 
     corrections = corrections_log(linked)
     deps = frozenset({"list:briefings"} | {f"briefing:{b.slug}" for _, b in corrections})

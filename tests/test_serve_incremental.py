@@ -117,6 +117,8 @@ def test_each_kind_of_edit_gives_the_same_site_as_a_clean_build(site: Path) -> N
         assert report.diagnostics == clean.diagnostics, name  # a model reused is reported as a clean build reports it
         assert report.state is not None and before is not None
         assert (report.state.model is before.model) == (name in ("template edit", "base template edit", "asset edit", "static file edit")), name  # no source or seed changed
+        assert clean.state is not None
+        assert report.state.planned == clean.state.planned, name  # the pages reused from the last plan (render.PlanMemo) are the ones planned afresh
         incremental, full = _files(report), _files(clean)
         assert sorted(incremental) == sorted(full), name
         different = [path for path in full if incremental[path] != full[path]]
