@@ -191,17 +191,18 @@ def build(config: BuildConfig, previous: BuildState | None = None, sources_print
         changes = changed_keys(previous.linked, linked, previous.articles, articles)
         changes.keys.update(changed_files("template", previous.templates, templates))
         changes.keys.update(d for o in static if (old := previous.outputs.get(o.path)) is None or old.data != o.data for d in o.deps)  # a page may inline an asset
-    html_pages = stale(html_planned, html_env)
     envs = (md_env, html_env)
     outputs: list[Output] = []
+    others = html_planned
     if ahead is not None and changes is not None and not diagnostics.errors:
-        first = [page for page in html_pages if page.path in ahead.paths]
+        first = stale([page for page in html_planned if page.path in ahead.paths], html_env)  # (the others are checked after they are told)
         if first:
             outputs = _render(linked, [], first, envs, theme, articles, assets, config.source, diagnostics, references)
             if diagnostics.errors:
                 return failed()
             ahead.ready(outputs)
-            html_pages = [page for page in html_pages if page.path not in ahead.paths]
+        others = [page for page in html_planned if page.path not in ahead.paths]
+    html_pages = stale(others, html_env)
     md_planned = planned_before[0] if planned_before is not None else plan_markdown(linked)  # (after the open pages: they need only the HTML plan)
     planned = (md_planned, html_planned)
     md_pages = stale(md_planned, md_env)
