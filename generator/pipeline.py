@@ -32,7 +32,7 @@ from .render import HELPER_READS, PlanMemo, plan_html, render_site
 from .search import start_search
 from .twin import twin_outputs
 from .theme import Theme, environments, resolve_theme, template_names
-from .validate import shared_aliases, validate
+from .validate import ValidateMemo, shared_aliases, validate
 from .write import WriteReport, check_output, check_outputs, write_site
 
 log = logging.getLogger(__name__)
@@ -67,6 +67,7 @@ class BuildState:
     model: Model | None = None  # what the model stages made of the sources
     planned: tuple[list[Page], list[Page]] = ([], [])  # the Markdown and HTML pages planned for `linked`
     plans: PlanMemo = field(default_factory=PlanMemo)  # plan_html's groups of pages, for the next plan to reuse
+    validated: ValidateMemo = field(default_factory=ValidateMemo)  # validate's reports by briefing, kept across failed builds too
     resident: Resident = field(default_factory=Resident)  # the worker that renders a rebuild's few articles (serve closes it)
 
 
@@ -136,6 +137,7 @@ def build(config: BuildConfig, previous: BuildState | None = None, sources_print
     loaded: LoadMemo = previous.loaded if previous is not None else LoadMemo()
     raw = load_sources(config.source, diagnostics, loaded)
     compared: Compared = previous.compared if previous is not None else {}
+    validated = previous.validated if previous is not None else ValidateMemo()
     model = _same_model(previous, config, raw)
     if model is not None:  # a stylesheet or template edit: no source or seed changed
         diagnostics.items.extend(model.diagnostics)
@@ -145,7 +147,7 @@ def build(config: BuildConfig, previous: BuildState | None = None, sources_print
         site = parse(raw, diagnostics, parsed)
         if config.base_url is not None:
             site = dataclasses.replace(site, config=dataclasses.replace(site.config, base_url=config.base_url))
-        validate(site, diagnostics, seeds=raw.seeds, lint=config.lint)
+        validate(site, diagnostics, seeds=raw.seeds, lint=config.lint, memo=validated)
         seeds = read_seeds(raw, seed_names(site), diagnostics, loaded)
         site = check_provenance(site, raw, seeds, diagnostics, compared, functools.partial(_shared_out, seconds=config.document_seconds))
         model = Model(raw, seeds, site, tuple(diagnostics.items[mark:]))
@@ -237,7 +239,7 @@ def build(config: BuildConfig, previous: BuildState | None = None, sources_print
             searching.cancel()  # a no-op once the bundle is in; else Pagefind is stopped
     if config.write and sources_print is not None:
         save(config.source, config.output, sources_print, len(linked.entries), diagnostics.sorted(), [o.path for o in outputs])
-    state = BuildState(config, site.config, theme, assets, linked, registry, articles, templates, (html_env, md_env), references, names, {o.path: o for o in outputs}, parsed, compared, loaded, model, planned, plans, resident)
+    state = BuildState(config, site.config, theme, assets, linked, registry, articles, templates, (html_env, md_env), references, names, {o.path: o for o in outputs}, parsed, compared, loaded, model, planned, plans, validated, resident)
     return BuildReport(
         diagnostics.sorted(),
         len(linked.entries),

@@ -6,7 +6,7 @@ import datetime as dt
 import os
 from collections import defaultdict
 
-from .diagnostics import Diagnostics
+from .diagnostics import Diagnostic, Diagnostics
 from .link import participants
 from .model import ID_PATTERN, Briefing, Pos, Site
 from .schema import hint
@@ -16,39 +16,71 @@ KEY_POINTS = (3, 5)
 STATUS_DAYS = 90  # a status older than this (from its as-of date) is stale advice under --lint
 
 
-def validate(site: Site, diagnostics: Diagnostics, seeds: tuple[str, ...] = (), lint: bool = False) -> None:
-    """Report unknown ids, clashing ids and slugs, unknown stances and missing seeds."""
+class ValidateMemo:
+    """What the checks of each briefing reported last time, and what they checked it against.
+
+    A briefing's checks read the briefing, the registries' ids, site.yaml's stances, the
+    seed file names and the lint day; a rebuild whose ids, stances, seeds and lint day are
+    the same repeats the last report of every briefing that is the same object (the parse
+    cache hands back the same object for a file that did not change), and checks the others.
+    """
+
+    def __init__(self) -> None:
+        self.against: tuple[object, ...] | None = None
+        self.reports: dict[str, tuple[Briefing, list[Diagnostic]]] = {}  # briefing path -> (the briefing, what its checks reported)
+
+
+def validate(site: Site, diagnostics: Diagnostics, seeds: tuple[str, ...] = (), lint: bool = False, memo: ValidateMemo | None = None) -> None:
+    """Report unknown ids, clashing ids and slugs, unknown stances and missing seeds; given a memo, check again only the briefings that changed."""
     _check_namespace(site, diagnostics)
     _check_slugs(site, diagnostics)
     _check_aliases(site, diagnostics)
     _check_drafts(site, diagnostics)
     known = set(site.actors) | set(site.experts)
-    stances = site.config.stances
     seed_files = frozenset(seeds)  # (a tuple, searched once per briefing, made validation quadratic)
+    today = lint_today() if lint else None
+    against = (frozenset(site.actors), frozenset(site.experts), site.config.stances, seed_files, today)
+    last = memo.reports if memo is not None and memo.against == against else {}
+    reports: dict[str, tuple[Briefing, list[Diagnostic]]] = {}
     for briefing in site.briefings:
-        for role in briefing.actors:
-            if role.id not in site.actors:
-                _unknown(diagnostics, role.pos, role.id, "actor", site, known)
-            _check_stance(diagnostics, role.stance_pos, role.stance, stances)
-        for role in briefing.experts:
-            if role.id not in site.experts:
-                _unknown(diagnostics, role.pos, role.id, "expert", site, known, listed=True)
-            _check_stance(diagnostics, role.stance_pos, role.stance, stances)
-        for mention in briefing.body.mentions:
-            if mention.id not in known:
-                _unknown(diagnostics, mention.pos, mention.id, "actor or expert", site, known)
-        for view in briefing.body.views:
-            if view.expert not in site.experts and ID_PATTERN.match(view.expert):  # an invalid id was reported by the scanner
-                _unknown(diagnostics, view.pos, view.expert, "expert", site, known)
-        source = briefing.source
-        if source and source.seed and source.seed not in seed_files:
-            diagnostics.error(
-                source.pos,
-                f"source.seed: no file {source.seed!r} in seeds/{hint(source.seed, seeds)}",
-            )
-        _check_editorial(briefing, site, known, diagnostics)
-        if lint:
-            _lint(briefing, diagnostics, lint_today())
+        hit = last.get(briefing.pos.path)
+        if hit is None or hit[0] is not briefing:
+            mark = len(diagnostics.items)
+            _check_briefing(briefing, site, known, seeds, seed_files, today, diagnostics)
+            hit = (briefing, diagnostics.items[mark:])
+        else:
+            diagnostics.items.extend(hit[1])
+        reports[briefing.pos.path] = hit
+    if memo is not None:
+        memo.against, memo.reports = against, reports
+
+
+def _check_briefing(briefing: Briefing, site: Site, known: set[str], seeds: tuple[str, ...], seed_files: frozenset[str], today: dt.date | None, diagnostics: Diagnostics) -> None:
+    """Report what is wrong in one briefing: unknown ids and stances, a missing seed, editorial slips, and (on a lint day) advice."""
+    stances = site.config.stances
+    for role in briefing.actors:
+        if role.id not in site.actors:
+            _unknown(diagnostics, role.pos, role.id, "actor", site, known)
+        _check_stance(diagnostics, role.stance_pos, role.stance, stances)
+    for role in briefing.experts:
+        if role.id not in site.experts:
+            _unknown(diagnostics, role.pos, role.id, "expert", site, known, listed=True)
+        _check_stance(diagnostics, role.stance_pos, role.stance, stances)
+    for mention in briefing.body.mentions:
+        if mention.id not in known:
+            _unknown(diagnostics, mention.pos, mention.id, "actor or expert", site, known)
+    for view in briefing.body.views:
+        if view.expert not in site.experts and ID_PATTERN.match(view.expert):  # an invalid id was reported by the scanner
+            _unknown(diagnostics, view.pos, view.expert, "expert", site, known)
+    source = briefing.source
+    if source and source.seed and source.seed not in seed_files:
+        diagnostics.error(
+            source.pos,
+            f"source.seed: no file {source.seed!r} in seeds/{hint(source.seed, seeds)}",
+        )
+    _check_editorial(briefing, site, known, diagnostics)
+    if today is not None:
+        _lint(briefing, diagnostics, today)
 
 
 def _unknown(diagnostics: Diagnostics, pos: Pos, ident: str, expected: str, site: Site, known: set[str], listed: bool = False) -> None:

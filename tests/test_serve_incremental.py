@@ -194,3 +194,31 @@ def test_a_title_edit_renders_the_lists_that_show_the_briefing(tmp_path: Path) -
     assert expected <= set(report.rendered)
     files = {o.path: o.data for o in report.outputs}
     assert b"Retitled briefing 12 on" in files["feed.xml"] + b"".join(files[f"tags/{t}/feed.xml"] for t in entry.briefing.tags)
+
+
+def test_validation_checks_again_only_what_changed_and_reports_as_a_clean_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from generator import validate as validate_module
+
+    root = synth.synthesize(tmp_path / "site", 12, seed=5)
+    config = _config(root)
+    report = build(config)
+    assert report.state is not None
+    checked: list[str] = []
+    check = validate_module._check_briefing
+    monkeypatch.setattr(validate_module, "_check_briefing", lambda briefing, *rest: (checked.append(briefing.slug), check(briefing, *rest)))
+    _edit(_briefing(root, 3), "title: Briefing 3 on", "title: Retitled briefing 3 on")()
+    report = build(config, previous=report.state)
+    assert checked == ["briefing-00003"]  # the other eleven are the same objects: their last report stands
+    state = report.state
+    actor = root / "content" / "actors" / "actor-000.yaml"
+    text = actor.read_text("utf-8")
+    seed = root / "seeds" / "briefing-00004.txt"
+    seed_text = seed.read_text("utf-8")
+    for change, undo in [(actor.unlink, lambda: actor.write_text(text, "utf-8")), (seed.unlink, lambda: seed.write_text(seed_text, "utf-8"))]:
+        change()  # every briefing with the actor now names an unknown id; the briefing with the seed names a missing file
+        broken, clean = build(config, previous=state), build(config)
+        assert broken.failed and clean.failed
+        assert broken.diagnostics == clean.diagnostics and broken.errors
+        undo()
+        fixed = build(config, previous=state)
+        assert not fixed.failed and fixed.diagnostics == build(config).diagnostics
