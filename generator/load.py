@@ -55,9 +55,71 @@ def decode(path: str, data: bytes, diagnostics: Diagnostics) -> str | None:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _files(folder: Path, root: Path, suffixes: tuple[str, ...], diagnostics: Diagnostics) -> list[tuple[str, str]]:
-    """Return (path, path relative to root) of the files under folder with one of the suffixes, in os.walk's sorted order; refuse links leaving root."""
-    found: list[tuple[str, str]] = []
+@dataclass(frozen=True)
+class Listing:
+    """One folder's entries as a scan saw them, sorted by name (dotfiles left out): (name, is a folder, is a symbolic link)."""
+
+    entries: tuple[tuple[str, bool, bool], ...]
+
+
+class LoadMemo(dict):  # type: ignore[type-arg]
+    """What `serve` need not read again: path -> (its stat when read, the RawFile read); and each folder's last listing (`folders`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.folders: dict[str, Listing] = {}  # folder path -> its entries
+        self.links: set[str] = set()  # paths of files that are symbolic links: their stat is always read (nobody watches their targets)
+
+
+Touched = frozenset[str] | None  # the paths (relative to the project, "/"-separated) the watcher saw change since the memo was filled; None: unknown
+EVERYTHING = "*"  # a touched path that stands for every path (the watcher lost events)
+
+
+def _touches(touched: frozenset[str], rel: str) -> bool:
+    """Return whether a touched path is rel itself or a folder above it."""
+    if rel in touched or EVERYTHING in touched:
+        return True
+    at = rel.find("/")
+    while at >= 0:
+        if rel[:at] in touched:
+            return True
+        at = rel.find("/", at + 1)
+    return False
+
+
+def _listing(path: str, rel: str, memo: LoadMemo | None, touched: Touched) -> Listing | None:
+    """Return a folder's entries, from the memo when the watcher saw nothing change in it or above it (None: it cannot be read)."""
+    folder = rel.rstrip("/")
+    if memo is not None and touched is not None and path in memo.folders and not _touches(touched, folder) and not any(os.path.dirname(t) == folder for t in touched):
+        return memo.folders[path]
+    try:
+        with os.scandir(path) as it:
+            found = sorted((e for e in it if not e.name.startswith(".")), key=lambda e: e.name)
+            entries = []
+            for e in found:
+                try:
+                    is_dir = e.is_dir()
+                except OSError:
+                    is_dir = False
+                entries.append((e.name, is_dir, e.is_symlink()))
+    except OSError:
+        if memo is not None:
+            memo.folders.pop(path, None)
+        return None  # as os.walk does: a folder that cannot be read is passed over
+    listing = Listing(tuple(entries))
+    if memo is not None:
+        memo.folders[path] = listing
+    return listing
+
+
+def _files(folder: Path, root: Path, suffixes: tuple[str, ...], diagnostics: Diagnostics, memo: LoadMemo | None = None, touched: Touched = None) -> list[tuple[str, str, bool]]:
+    """Return (path, path relative to root, whether its stat must be read) of the files under folder with one of the suffixes, in os.walk's sorted order; refuse links leaving root.
+
+    Given the memo and the paths the watcher saw change, a folder with no change in it
+    or above it is not listed again, and a file that did not change (and is no symbolic
+    link, whose target nobody watches) need not have its stat read.
+    """
+    found: list[tuple[str, str, bool]] = []
     if not folder.is_dir():
         return found
     real_root = root.resolve()
@@ -66,42 +128,34 @@ def _files(folder: Path, root: Path, suffixes: tuple[str, ...], diagnostics: Dia
         return Path(path).resolve().is_relative_to(real_root)
 
     def visit(path: str, rel: str) -> None:
-        try:
-            with os.scandir(path) as it:
-                entries = sorted((e for e in it if not e.name.startswith(".")), key=lambda e: e.name)
-        except OSError:
-            return  # as os.walk does: a folder that cannot be read is passed over
-        folders, files = [], []
-        for entry in entries:
-            try:
-                is_dir = entry.is_dir()
-            except OSError:
-                is_dir = False
-            (folders if is_dir else files).append(entry)
-        for entry in folders:
-            if not entry.is_symlink():
+        listing = _listing(path, rel, memo, touched)
+        if listing is None:
+            return
+        every = touched is None or _touches(touched, rel.rstrip("/"))  # nothing vouched for here
+        for name, is_dir, is_link in listing.entries:
+            if not is_dir or not is_link:
                 continue
-            shown = Pos(rel + entry.name)
-            if not inside(entry.path):  # never entered; say so rather than skip it
+            shown = Pos(rel + name)
+            if not inside(os.path.join(path, name)):  # never entered; say so rather than skip it
                 diagnostics.error(shown, "symbolic link points outside the site project; refused")
             else:
                 diagnostics.warning(shown, "symbolic link to a folder is not followed; link the files instead")
-        for entry in files:
-            if not entry.name.endswith(suffixes):
+        for name, is_dir, is_link in listing.entries:
+            if is_dir or not name.endswith(suffixes):
                 continue
-            if entry.is_symlink() and not inside(entry.path):
-                diagnostics.error(Pos(rel + entry.name), "symbolic link points outside the site project; refused")
+            file = os.path.join(path, name)
+            if is_link and not inside(file):
+                diagnostics.error(Pos(rel + name), "symbolic link points outside the site project; refused")
                 continue
-            found.append((entry.path, rel + entry.name))
-        for entry in folders:
-            if not entry.is_symlink():
-                visit(entry.path, rel + entry.name + "/")
+            if memo is not None:
+                (memo.links.add if is_link else memo.links.discard)(file)
+            found.append((file, rel + name, every or is_link or (rel + name) in touched))  # type: ignore[operator]
+        for name, is_dir, is_link in listing.entries:
+            if is_dir and not is_link:
+                visit(os.path.join(path, name), rel + name + "/")
 
     visit(str(folder), folder.relative_to(root).as_posix() + "/")
     return found
-
-
-LoadMemo = dict  # path -> (its stat when read, the RawFile read): what `serve` need not read again
 
 
 def source_path(root: str, rel: str) -> str:
@@ -111,8 +165,14 @@ def source_path(root: str, rel: str) -> str:
     return f"{root.rstrip('/')}/{rel}"
 
 
-def read_file(path: str, rel: str, diagnostics: Diagnostics, memo: LoadMemo, settled: int | None = None) -> RawFile | None:
-    """Return the decoded file at path, from the memo if its stat is the one it had when read and long settled (before `settled`, ns)."""
+def read_file(path: str, rel: str, diagnostics: Diagnostics, memo: LoadMemo, settled: int | None = None, check: bool = True) -> RawFile | None:
+    """Return the decoded file at path, from the memo if its stat is the one it had when read and long settled (before `settled`, ns).
+
+    With check False (the watcher saw no change to the file), a file in the memo is taken
+    from it without reading its stat.
+    """
+    if not check and (hit := memo.get(path)) is not None and path not in memo.links:
+        return hit[1]  # type: ignore[no-any-return]
     settled = time.time_ns() - SETTLE_NS if settled is None else settled
     try:
         st = os.stat(path)
@@ -134,10 +194,12 @@ def read_file(path: str, rel: str, diagnostics: Diagnostics, memo: LoadMemo, set
     raw = RawFile(rel, text)
     if st.st_ctime_ns < settled:  # a fresher stat might not change at the next write in the same clock tick (cache.py)
         memo[path] = (key, raw)
+    else:
+        memo.pop(path, None)  # nor may an older entry stand for it
     return raw
 
 
-def load_sources(root: Path, diagnostics: Diagnostics, memo: LoadMemo | None = None) -> RawSources:
+def load_sources(root: Path, diagnostics: Diagnostics, memo: LoadMemo | None = None, touched: Touched = None) -> RawSources:
     """Read every source file of the site project at root.
 
     With a memo (kept by `serve` between rebuilds), a file whose stat (size, inode,
@@ -145,22 +207,23 @@ def load_sources(root: Path, diagnostics: Diagnostics, memo: LoadMemo | None = N
     again; the memo afterwards holds only current files. An edit always changes the
     ctime, even one that keeps the size and sets the modification time back; a file
     changed in the last SETTLE_NS is read again every time, as the clock that stamps it
-    is coarse.
+    is coarse. Given also the paths the watcher saw change since (touched), only those
+    files' stats are read, and only the folders holding them listed (_files).
     """
-    memo = {} if memo is None else memo
+    memo = LoadMemo() if memo is None else memo
     settled = time.time_ns() - SETTLE_NS  # before any stat
     content = root / "content"
     if not content.is_dir():
         diagnostics.error(Pos("content"), f"no content/ folder in {root}; is this a site project?")
 
     def read_all(folder: Path, suffixes: tuple[str, ...]) -> tuple[RawFile, ...]:
-        files = (read_file(path, rel, diagnostics, memo, settled) for path, rel in _files(folder, root, suffixes, diagnostics))
+        files = (read_file(path, rel, diagnostics, memo, settled, check) for path, rel, check in _files(folder, root, suffixes, diagnostics, memo, touched))
         return tuple(f for f in files if f is not None)
 
     site_path = content / "site.yaml"
-    site = read_file(str(site_path), "content/site.yaml", diagnostics, memo, settled) if site_path.is_file() else None
-    seeds = tuple(rel.removeprefix("seeds/") for _, rel in _files(root / "seeds", root, ("",), diagnostics))
-    static = tuple(rel.removeprefix("static/") for _, rel in _files(root / "static", root, ("",), diagnostics))
+    site = read_file(str(site_path), "content/site.yaml", diagnostics, memo, settled, touched is None or _touches(touched, "content/site.yaml")) if site_path.is_file() else None
+    seeds = tuple(rel.removeprefix("seeds/") for _, rel, _ in _files(root / "seeds", root, ("",), diagnostics, memo, touched))
+    static = tuple(rel.removeprefix("static/") for _, rel, _ in _files(root / "static", root, ("",), diagnostics, memo, touched))
     raw = RawSources(
         root=root,
         site=site,
@@ -175,3 +238,8 @@ def load_sources(root: Path, diagnostics: Diagnostics, memo: LoadMemo | None = N
     for gone in [p for p in memo if p not in current]:
         del memo[gone]
     return raw
+
+
+def must_check(touched: Touched, rel: str) -> bool:
+    """Return whether a file's stat must be read to know it is unchanged: always, unless the watcher vouches for it (it saw no change to it or above it)."""
+    return touched is None or _touches(touched, rel)

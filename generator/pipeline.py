@@ -23,7 +23,7 @@ from .emit import emit_markdown, plan_markdown
 from .feeds import missing_base_url, render_feeds
 from .incremental import Changes, article_affected, kept_outputs, changed_files, changed_keys, registry_changes, stale_pages, template_sources
 from .link import LinkedSite, link
-from .load import LoadMemo, RawSources, load_sources
+from .load import LoadMemo, RawSources, Touched, load_sources
 from .model import Pos, Site, SiteConfig
 from .pages import Output, Page, page_reads, relative
 from .parse import ParseCache, parse
@@ -63,7 +63,7 @@ class BuildState:
     outputs: dict[str, Output]  # by path
     parsed: ParseCache  # a memo of pure per-file parses, kept across failed builds too
     compared: Compared = field(default_factory=dict)  # provenance.check_site's memo
-    loaded: LoadMemo = field(default_factory=dict)  # load's memo of decoded sources by their stat, kept across failed builds too
+    loaded: LoadMemo = field(default_factory=LoadMemo)  # load's memo of decoded sources by their stat, kept across failed builds too
     model: Model | None = None  # what the model stages made of the sources
     planned: tuple[list[Page], list[Page]] = ([], [])  # the Markdown and HTML pages planned for `linked`
     plans: PlanMemo = field(default_factory=PlanMemo)  # plan_html's groups of pages, for the next plan to reuse
@@ -115,7 +115,7 @@ class BuildReport:
         return [d for d in self.diagnostics if d.severity == "warning"]
 
 
-def build(config: BuildConfig, previous: BuildState | None = None, sources_print: str | None = None, ahead: Ahead | None = None) -> BuildReport:
+def build(config: BuildConfig, previous: BuildState | None = None, sources_print: str | None = None, ahead: Ahead | None = None, touched: Touched = None) -> BuildReport:
     """Build the site the config describes; write nothing unless every stage succeeded.
 
     Given the state of the previous build, parse only the files that changed and render
@@ -124,7 +124,9 @@ def build(config: BuildConfig, previous: BuildState | None = None, sources_print
     A build that writes records what it read (cache.py), so that the `build` command
     can skip the next one if nothing changed; sources_print is that fingerprint if the
     caller has taken it already. A rebuild renders the pages `ahead` names first and hands
-    them over before it renders the others (see Ahead).
+    them over before it renders the others (see Ahead). `touched` is what the caller's
+    watcher saw change since the previous build read the sources (serve's): then only
+    those files' stats are read (load.load_sources); None: every file's is.
     """
     started = time.perf_counter()
     diagnostics = Diagnostics()
@@ -135,10 +137,10 @@ def build(config: BuildConfig, previous: BuildState | None = None, sources_print
             forget(config.source, config.output)  # until this build has written, the last record no longer holds
     parsed: ParseCache = previous.parsed if previous is not None else ParseCache()
     loaded: LoadMemo = previous.loaded if previous is not None else LoadMemo()
-    raw = load_sources(config.source, diagnostics, loaded)
+    raw = load_sources(config.source, diagnostics, loaded, touched)
     compared: Compared = previous.compared if previous is not None else {}
     validated = previous.validated if previous is not None else ValidateMemo()
-    model = _same_model(previous, config, raw)
+    model = _same_model(previous, config, raw, touched)
     if model is not None:  # a stylesheet or template edit: no source or seed changed
         diagnostics.items.extend(model.diagnostics)
         site = model.site
@@ -148,7 +150,7 @@ def build(config: BuildConfig, previous: BuildState | None = None, sources_print
         if config.base_url is not None:
             site = dataclasses.replace(site, config=dataclasses.replace(site.config, base_url=config.base_url))
         validate(site, diagnostics, seeds=raw.seeds, lint=config.lint, memo=validated)
-        seeds = read_seeds(raw, seed_names(site), diagnostics, loaded)
+        seeds = read_seeds(raw, seed_names(site), diagnostics, loaded, touched)
         site = check_provenance(site, raw, seeds, diagnostics, compared, functools.partial(_shared_out, seconds=config.document_seconds))
         model = Model(raw, seeds, site, tuple(diagnostics.items[mark:]))
     missing_base_url(site.config, diagnostics)
@@ -273,7 +275,7 @@ def prepare_rebuilds(state: BuildState) -> None:
     state.resident.start()
 
 
-def _same_model(previous: BuildState | None, config: BuildConfig, raw: RawSources) -> Model | None:
+def _same_model(previous: BuildState | None, config: BuildConfig, raw: RawSources, touched: Touched) -> Model | None:
     """Return the previous build's model if this build would make the same: the same options, every source file the same, and the seeds it read the same.
 
     The load memo hands back the very objects it read last time for files whose stat did
@@ -284,7 +286,7 @@ def _same_model(previous: BuildState | None, config: BuildConfig, raw: RawSource
     if previous is None or previous.model is None or previous.config != config or config.lint or previous.model.raw != raw:
         return None  # (lint's checks of dates depend on the day too)
     model = previous.model
-    if read_seeds(raw, seed_names(model.site), Diagnostics(), previous.loaded) != model.seeds:
+    if read_seeds(raw, seed_names(model.site), Diagnostics(), previous.loaded, touched) != model.seeds:
         return None
     return model
 

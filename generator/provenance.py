@@ -23,7 +23,7 @@ from typing import Callable, Mapping, Sequence
 from .annotations import DIRECTIVE, FENCE
 from .diagnostics import Diagnostics
 from .extract import paragraph_lines
-from .load import LoadMemo, RawSources, read_file, source_path
+from .load import LoadMemo, RawSources, Touched, must_check, read_file, source_path
 from .model import Briefing, Change, Pos, Provenance, Site
 
 TYPOGRAPHY = str.maketrans(
@@ -354,13 +354,13 @@ def describe(change: Change, seed: str) -> str:
     return f"quoted words are not in seeds/{seed} verbatim: {_shown(change.text)}"
 
 
-def read_seeds(raw: RawSources, names: set[str], diagnostics: Diagnostics, memo: LoadMemo | None = None) -> dict[str, str]:
-    """Return the text of each named seed that exists, read as load reads sources (UTF-8, BOM and CRLF handled, the same size limit, the same memo)."""
+def read_seeds(raw: RawSources, names: set[str], diagnostics: Diagnostics, memo: LoadMemo | None = None, touched: Touched = None) -> dict[str, str]:
+    """Return the text of each named seed that exists, read as load reads sources (UTF-8, BOM and CRLF handled, the same size limit, the same memo and watcher's paths)."""
     texts = {}
-    memo = {} if memo is None else memo
+    memo = LoadMemo() if memo is None else memo
     root = str(raw.root)
     for name in sorted(names & set(raw.seeds)):
-        found = read_file(source_path(root, f"seeds/{name}"), f"seeds/{name}", diagnostics, memo)
+        found = read_file(source_path(root, f"seeds/{name}"), f"seeds/{name}", diagnostics, memo, check=must_check(touched, f"seeds/{name}"))
         if found is not None:
             texts[name] = found.text
     return texts

@@ -36,7 +36,7 @@ from .diagnostics import Diagnostic, format_text
 from .pages import Output
 from .pipeline import Ahead, BuildConfig, BuildReport, BuildState, build, prepare_rebuilds
 from .theme import builtin_themes
-from .watch import watch
+from .watch import unwatch, watch
 
 log = logging.getLogger(__name__)
 
@@ -250,8 +250,7 @@ class PreviewServer:
             self.stopping = True
             self.changes.notify_all()
         if self.observer is not None:
-            self.observer.stop()
-            self.observer.join(timeout=5)
+            unwatch(self.observer)
         if self.httpd is not None:
             if self.threads:  # shutdown() waits for serve_forever, so only once it runs
                 self.httpd.shutdown()
@@ -333,7 +332,8 @@ class PreviewServer:
                 self.awaited.clear()
 
         ahead = Ahead(open_pages, ready) if self.state is not None and open_pages and not old.errors else None  # after a failed build, the whole build clears the overlays
-        report = build(self.build_config, previous=self.state, ahead=ahead)
+        touched = frozenset(sources) if self.state is not None else None  # what the watcher saw change: only those files are looked at (load.py)
+        report = build(self.build_config, previous=self.state, ahead=ahead, touched=touched)
         with self.lock:
             if report.failed:
                 errors = tuple(d for d in report.diagnostics if d.severity == "error") or tuple(report.diagnostics)

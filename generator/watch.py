@@ -12,6 +12,8 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
+from .load import EVERYTHING
+
 log = logging.getLogger(__name__)
 
 WATCHED = ("content", "themes", "seeds", "static")
@@ -122,14 +124,33 @@ class _Folders(FileSystemEventHandler):
                 self.on_change({name})
 
 
+class _Lost(logging.Handler):
+    """Hear watchdog say that the kernel dropped events (inotify's queue overflowed), and report every path as changed."""
+
+    def __init__(self, on_change: Callable[[set[str]], None]) -> None:
+        super().__init__(logging.WARNING)
+        self.on_change = on_change
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "overflow" in record.getMessage().lower():
+            self.on_change({EVERYTHING})
+
+
+INOTIFY_LOG = logging.getLogger("watchdog.observers.inotify_c")  # where watchdog says the kernel's queue overflowed
+
+
 def watch(root: Path, theme_bases: Iterable[Path], on_change: Callable[[set[str]], None], poll: bool = False) -> BaseObserver:
-    """Start watching the project's source folders and the built-in themes; return the running observer.
+    """Start watching the project's source folders and the built-in themes; return the running observer (stop it with unwatch).
 
     on_change gets the changed paths relative to the project; a themes/ folder outside it
-    (the built-in themes) reports its paths as themes/NAME/... too. on_change runs on the
-    observer's thread, so it must only record them.
+    (the built-in themes) reports its paths as themes/NAME/... too; when events were lost,
+    it gets load.EVERYTHING. on_change runs on the observer's thread, so it must only
+    record them.
     """
     observer: BaseObserver = PollingObserver(timeout=0.25) if poll else Observer()
+    lost = _Lost(on_change)
+    INOTIFY_LOG.addHandler(lost)
+    observer.lost_handler = lost  # type: ignore[attr-defined]
     root = root.resolve()
     folders = _Folders(root, observer, on_change)
     for name in WATCHED:
@@ -141,3 +162,10 @@ def watch(root: Path, theme_bases: Iterable[Path], on_change: Callable[[set[str]
             observer.schedule(_Handler(themes.parent, on_change), str(themes), recursive=True)
     observer.start()
     return observer
+
+
+def unwatch(observer: BaseObserver) -> None:
+    """Stop an observer that watch() started, and stop listening for its lost events."""
+    INOTIFY_LOG.removeHandler(getattr(observer, "lost_handler", None))  # type: ignore[arg-type]
+    observer.stop()
+    observer.join(timeout=5)

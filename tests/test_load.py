@@ -36,7 +36,7 @@ def loaded(root: Path, memo: LoadMemo | None = None) -> load.RawSources:
 def test_a_settled_unchanged_file_is_not_read_again(make_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(load, "SETTLE_NS", 0)  # every file counts as settled
     root = make_site()
-    memo: LoadMemo = {}
+    memo = LoadMemo()
     first = loaded(root, memo)
     assert set(memo) == {str(root / f.path) for f in (first.site, *first.briefings, *first.actors, *first.experts) if f is not None}
     again = loaded(root, memo)
@@ -47,7 +47,7 @@ def test_a_settled_unchanged_file_is_not_read_again(make_site: Callable[..., Pat
 def test_an_edit_keeping_size_and_mtime_is_read(make_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(load, "SETTLE_NS", 0)  # the memo trusts stats alone: only the ctime can reveal the edit
     root = make_site()
-    memo: LoadMemo = {}
+    memo = LoadMemo()
     loaded(root, memo)
     same_size_edit(root / "content/briefings/first.md", "Body text.", "Body TEXT.")
     (briefing,) = [f for f in loaded(root, memo).briefings if f.path == "content/briefings/first.md"]
@@ -56,7 +56,7 @@ def test_an_edit_keeping_size_and_mtime_is_read(make_site: Callable[..., Path], 
 
 def test_a_fresh_file_is_read_every_time(make_site: Callable[..., Path]) -> None:
     root = make_site()  # just written: within SETTLE_NS, a stat may not change on the next write in the same clock tick
-    memo: LoadMemo = {}
+    memo = LoadMemo()
     first = loaded(root, memo)
     assert memo == {}
     assert loaded(root, memo) == first
@@ -65,7 +65,7 @@ def test_a_fresh_file_is_read_every_time(make_site: Callable[..., Path]) -> None
 def test_the_memo_holds_only_current_files(make_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(load, "SETTLE_NS", 0)
     root = make_site()
-    memo: LoadMemo = {}
+    memo = LoadMemo()
     loaded(root, memo)
     gone = root / "content/briefings/first.md"
     assert str(gone) in memo
@@ -92,3 +92,59 @@ def test_source_path_spells_a_path_as_pathlib_does(root: str) -> None:
     """The memo is keyed by the paths scandir gives (str of Path): source_path must give the same ones, or a rebuild reads everything again."""
     for rel in ("content/briefings/2024/a.md", "seeds/an article.txt"):
         assert load.source_path(str(Path(root)), rel) == str(Path(root) / rel)
+
+
+def _load_touched(root: Path, memo: LoadMemo, touched: frozenset[str] | None) -> load.RawSources:
+    diagnostics = Diagnostics()
+    raw = load_sources(root, diagnostics, memo, touched)
+    assert not diagnostics.items, diagnostics.items
+    return raw
+
+
+def _text(raw: load.RawSources, rel: str) -> str | None:
+    return next((f.text for f in (*raw.briefings, *raw.actors, *raw.experts) if f.path == rel), None)
+
+
+def test_with_the_watchers_paths_only_those_files_and_folders_are_looked_at(make_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """serve passes what its watcher saw change: a file it did not report is taken from the memo without a stat, one it did is read."""
+    monkeypatch.setattr(load, "SETTLE_NS", 0)
+    root = make_site()
+    memo = LoadMemo()
+    _load_touched(root, memo, None)
+    first = root / "content/briefings/first.md"
+    first.write_text(first.read_text("utf-8").replace("Body text.", "Edited body."), "utf-8")
+    stats = []
+    real_stat = os.stat
+    monkeypatch.setattr(load.os, "stat", lambda path, *a, **k: (stats.append(str(path)), real_stat(path, *a, **k))[1])
+    unseen = _load_touched(root, memo, frozenset())
+    assert "Body text." in (_text(unseen, "content/briefings/first.md") or "")  # nothing reported: the memo stands, proving no stat was read
+    files = lambda: [p for p in stats if "/content/briefings/" in p or "/content/actors/" in p or "/content/experts/" in p]  # noqa: E731
+    assert files() == []  # (the folders at the top are still looked at: a few stats, not one per file)
+    seen = _load_touched(root, memo, frozenset({"content/briefings/first.md"}))
+    assert "Edited body." in (_text(seen, "content/briefings/first.md") or "") and files() == [str(first)]
+    assert _load_touched(root, memo, frozenset({load.EVERYTHING})) == load_sources(root, Diagnostics())  # events lost: everything is looked at
+    monkeypatch.setattr(load.os, "stat", real_stat)
+
+    new = root / "content/briefings/2031/later.md"  # a new folder with a new briefing, reported as the folder
+    new.parent.mkdir()
+    new.write_text(first.read_text("utf-8"), "utf-8")
+    assert _text(_load_touched(root, memo, frozenset({"content/briefings/2031"})), "content/briefings/2031/later.md") is not None
+    new.unlink()
+    new.parent.rmdir()
+    assert _text(_load_touched(root, memo, frozenset({"content/briefings/2031"})), "content/briefings/2031/later.md") is None
+    assert _load_touched(root, memo, frozenset()) == load_sources(root, Diagnostics())
+
+
+def test_a_linked_file_is_looked_at_though_the_watcher_says_nothing(make_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nobody watches a symbolic link's target, so its stat is read on every rebuild."""
+    monkeypatch.setattr(load, "SETTLE_NS", 0)
+    root = make_site()
+    target = root / "shared.md"
+    first = root / "content/briefings/first.md"
+    target.write_text(first.read_text("utf-8"), "utf-8")
+    link = root / "content/briefings/linked.md"
+    link.symlink_to(target)
+    memo = LoadMemo()
+    _load_touched(root, memo, None)
+    target.write_text(target.read_text("utf-8").replace("Body text.", "Through the link."), "utf-8")
+    assert "Through the link." in (_text(_load_touched(root, memo, frozenset()), "content/briefings/linked.md") or "")

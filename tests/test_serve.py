@@ -21,7 +21,8 @@ from generator.serve import PreviewServer, Rebuild, ServeConfig, ServeError, hos
 from generator import pipeline as pipeline_module
 from generator import serve as serve_module
 from generator.cli import main
-from generator.watch import classify, is_editor_file, watch
+from generator.load import EVERYTHING
+from generator.watch import INOTIFY_LOG, classify, is_editor_file, unwatch, watch
 
 REPO = Path(__file__).resolve().parent.parent
 FILES = {"index.html": b"", "actors/index.html": b"", "assets/style.css": b"", "briefings/a-b/index.html": b"", "briefings/a-b/index.md": b""}
@@ -143,6 +144,20 @@ def test_inject_puts_the_script_before_the_last_body_end() -> None:
 )
 def test_classify(path: str, kind: str | None) -> None:
     assert classify(path) == kind
+
+
+def test_lost_events_make_the_next_rebuild_look_at_every_file(tmp_path: Path) -> None:
+    """When the kernel's inotify queue overflows, watchdog says so in its log and the events are gone: serve is told that everything may have changed."""
+    (tmp_path / "content").mkdir()
+    heard: list[set[str]] = []
+    observer = watch(tmp_path, (), heard.append)
+    try:
+        INOTIFY_LOG.warning("Inotify queue overflowed; filesystem events were lost")
+    finally:
+        unwatch(observer)
+    assert heard == [{EVERYTHING}]
+    INOTIFY_LOG.warning("Inotify queue overflowed; filesystem events were lost")  # an observer stopped listens no more
+    assert heard == [{EVERYTHING}]
 
 
 def test_editor_files() -> None:
@@ -518,11 +533,11 @@ def test_a_change_during_a_rebuild_is_followed_by_exactly_one_more(server: Previ
     entered, release = threading.Event(), threading.Event()
     real_build = serve_module.build
 
-    def held_build(config, previous=None, ahead=None):  # type: ignore[no-untyped-def]
+    def held_build(config, previous=None, ahead=None, touched=None):  # type: ignore[no-untyped-def]
         if config is server.build_config and not release.is_set():
             entered.set()
             assert release.wait(TIMEOUT)
-        return real_build(config, previous=previous, ahead=ahead)
+        return real_build(config, previous=previous, ahead=ahead, touched=touched)
 
     monkeypatch.setattr(serve_module, "build", held_build)
     kim = next(site.glob("content/briefings/**/kim-jong-un-beijing-victory-day.md"))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
+import threading
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -12,6 +14,7 @@ import pytest
 from generator import pipeline as pipeline_module
 from generator.pipeline import BuildConfig, BuildReport, build, prepare_rebuilds
 from generator.serve import PreviewServer, ServeConfig
+from generator.watch import unwatch, watch
 
 REPO = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("synth", REPO / "benchmarks" / "synth.py")
@@ -22,7 +25,11 @@ _spec.loader.exec_module(synth)  # type: ignore[union-attr]
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Return a 10-briefing site with its own copy of the default theme (so templates can be edited)."""
-    root = synth.synthesize(tmp_path_factory.mktemp("inc") / "site", 10, seed=7)
+    return _new_site(tmp_path_factory.mktemp("inc") / "site")
+
+
+def _new_site(path: Path) -> Path:
+    root = synth.synthesize(path, 10, seed=7)
     with (root / "content" / "site.yaml").open("a", encoding="utf-8") as f:
         f.write("per_page: 4\n")  # lists paginate, so pages shift between page files
     shutil.copytree(REPO / "themes" / "default", root / "themes" / "default")
@@ -104,14 +111,52 @@ def _steps(root: Path) -> list[tuple[str, Callable[[], None]]]:
     ]
 
 
-def test_each_kind_of_edit_gives_the_same_site_as_a_clean_build(site: Path) -> None:
+class _Watcher:
+    """Collect what the watcher (watch.watch, as serve runs it) reports, until the events of an edit have come."""
+
+    def __init__(self) -> None:
+        self.paths: set[str] = set()
+        self.last = 0.0
+        self.lock = threading.Lock()
+
+    def __call__(self, paths: set[str]) -> None:
+        with self.lock:
+            self.paths |= paths
+            self.last = time.monotonic()
+
+    def take(self) -> frozenset[str]:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with self.lock:
+                if self.paths and time.monotonic() - self.last > 0.3:
+                    taken, self.paths = frozenset(self.paths), set()
+                    return taken
+            time.sleep(0.02)
+        raise AssertionError("the watcher reported nothing")
+
+
+@pytest.mark.parametrize("watched", [False, True], ids=["every stat read", "the watcher's paths"])
+def test_each_kind_of_edit_gives_the_same_site_as_a_clean_build(site: Path, tmp_path: Path, watched: bool) -> None:
+    """Each kind of edit, rebuilt as `serve` does, gives a clean build's site: reading every file's stat, and (as serve does) only those of the paths its watcher reported."""
+    if watched:
+        site = _new_site(tmp_path / "site")
+        seen = _Watcher()
+        observer = watch(site, (), seen)
     config = _config(site)
     report = build(config)
     total = len([o for o in report.outputs if o.path.endswith((".html", ".md"))])
+    try:
+        _each_kind(site, config, report, total, seen.take if watched else lambda: None)
+    finally:
+        if watched:
+            unwatch(observer)
+
+
+def _each_kind(site: Path, config: BuildConfig, report: BuildReport, total: int, touched: Callable[[], frozenset[str] | None]) -> None:
     for name, apply in _steps(site):
         apply()
         before = report.state
-        report = build(config, previous=before)
+        report = build(config, previous=before, touched=touched())
         clean = build(config)
         assert report.changed is not None or name == "site.yaml edit", name
         assert report.diagnostics == clean.diagnostics, name  # a model reused is reported as a clean build reports it
