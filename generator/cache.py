@@ -63,6 +63,20 @@ class Hit:
     others: tuple[str, ...]  # output paths not in record.files, hidden ones left out
 
 
+def folder_entries(path: str) -> list[tuple[os.DirEntry[str], bool]]:
+    """Return a folder's entries sorted by name, hidden ones left out, each with whether it is a folder (raise OSError if it cannot be read)."""
+    with os.scandir(path) as it:
+        entries = sorted((e for e in it if not e.name.startswith(".")), key=lambda e: e.name)
+    found = []
+    for entry in entries:
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            is_dir = False
+        found.append((entry, is_dir))
+    return found
+
+
 def _files(folder: str, links_are_files: bool = False) -> Iterator[tuple[str, os.DirEntry[str]]]:
     """Yield (path relative to folder, entry) for the files under folder, sorted, hidden ones left out.
 
@@ -73,16 +87,11 @@ def _files(folder: str, links_are_files: bool = False) -> Iterator[tuple[str, os
     while stack:
         prefix, path = stack.pop()
         try:
-            with os.scandir(path) as it:
-                entries = sorted((e for e in it if not e.name.startswith(".")), key=lambda e: e.name)
+            entries = folder_entries(path)
         except OSError:
             continue
         folders = []
-        for entry in entries:
-            try:
-                is_dir = entry.is_dir()
-            except OSError:
-                is_dir = False
+        for entry, is_dir in entries:
             if is_dir and not entry.is_symlink():
                 folders.append((prefix + entry.name + "/", entry.path))
             elif links_are_files or not is_dir:

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cache import SETTLE_NS
+from .cache import SETTLE_NS, folder_entries
 from .diagnostics import Diagnostics
 from .model import Pos
 
@@ -93,15 +93,7 @@ def _listing(path: str, rel: str, memo: LoadMemo | None, touched: Touched) -> Li
     if memo is not None and touched is not None and path in memo.folders and not _touches(touched, folder) and not any(os.path.dirname(t) == folder for t in touched):
         return memo.folders[path]
     try:
-        with os.scandir(path) as it:
-            found = sorted((e for e in it if not e.name.startswith(".")), key=lambda e: e.name)
-            entries = []
-            for e in found:
-                try:
-                    is_dir = e.is_dir()
-                except OSError:
-                    is_dir = False
-                entries.append((e.name, is_dir, e.is_symlink()))
+        entries = [(e.name, is_dir, e.is_symlink()) for e, is_dir in folder_entries(path)]
     except OSError:
         if memo is not None:
             memo.folders.pop(path, None)
@@ -149,7 +141,7 @@ def _files(folder: Path, root: Path, suffixes: tuple[str, ...], diagnostics: Dia
                 continue
             if memo is not None:
                 (memo.links.add if is_link else memo.links.discard)(file)
-            found.append((file, rel + name, every or is_link or (rel + name) in touched))  # type: ignore[operator]
+            found.append((file, rel + name, every or (rel + name) in touched))  # type: ignore[operator]  (a link is checked anyway: read_file)
         for name, is_dir, is_link in listing.entries:
             if is_dir and not is_link:
                 visit(os.path.join(path, name), rel + name + "/")
@@ -221,7 +213,7 @@ def load_sources(root: Path, diagnostics: Diagnostics, memo: LoadMemo | None = N
         return tuple(f for f in files if f is not None)
 
     site_path = content / "site.yaml"
-    site = read_file(str(site_path), "content/site.yaml", diagnostics, memo, settled, touched is None or _touches(touched, "content/site.yaml")) if site_path.is_file() else None
+    site = read_file(str(site_path), "content/site.yaml", diagnostics, memo, settled, must_check(touched, "content/site.yaml")) if site_path.is_file() else None
     seeds = tuple(rel.removeprefix("seeds/") for _, rel, _ in _files(root / "seeds", root, ("",), diagnostics, memo, touched))
     static = tuple(rel.removeprefix("static/") for _, rel, _ in _files(root / "static", root, ("",), diagnostics, memo, touched))
     raw = RawSources(
