@@ -63,6 +63,16 @@ class Entry:
         """What the briefing's own pages show: its own keys and its related briefings."""
         return self.own_keys | {f"briefing:{r.slug}" for r in self.related}
 
+    def with_related(self, related: tuple[Briefing, ...]) -> Entry:
+        """Return this entry with other related briefings; it keeps the keys already made of what did not change (its card's and its own), as the same objects.
+
+        A card shows no related briefings: the plan then sees, by identity, that the
+        cards of a list are as they were (render.PlanMemo).
+        """
+        entry = Entry(self.briefing, self.actors, self.experts, related)
+        entry.__dict__.update((k, v) for k, v in self.__dict__.items() if k in ("card_keys", "own_keys"))
+        return entry
+
 
 @dataclass(frozen=True)
 class TimelineItem:
@@ -261,7 +271,7 @@ def _related_again(entries: list[Entry], previous: LinkedSite) -> list[Entry]:
             continue
         related = tuple(by_slug[r.slug] for r in old.related)
         same = len(related) == len(entry.related) and all(a is b for a, b in zip(related, entry.related))
-        result.append(entry if same else Entry(entry.briefing, entry.actors, entry.experts, related))
+        result.append(entry if same else entry.with_related(related))
     return result
 
 
@@ -299,5 +309,5 @@ def _with_related(entries: list[Entry]) -> list[Entry]:
             shared.update(postings)
         shared.pop(n, None)
         best = heapq.nsmallest(RELATED, [(-c, m) for m, c in shared.items()])  # most shared first, then newest
-        result.append(Entry(entry.briefing, entry.actors, entry.experts, tuple(entries[m].briefing for _, m in best)))
+        result.append(entry.with_related(tuple(entries[m].briefing for _, m in best)))
     return result

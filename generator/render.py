@@ -39,25 +39,33 @@ class PlanMemo:
     inputs are the same objects, by identity, plans to the same pages and is not planned
     again: a one-briefing edit plans its briefing, its actors', experts', tags' and year's
     pages, not all of them. The memo holds its inputs, so an identity is never a reused id.
+
+    A list's cards show what their entries' card keys name (cards_deps); an entry that
+    changed only in its related briefings keeps those keys, as the same objects
+    (link.Entry.with_related), so the union of a list's card keys is kept too, by the
+    keys' identities: a list that holds such an entry is planned again (its pages hold
+    the new entries) without adding up its keys again.
     """
 
     def __init__(self) -> None:
         self.config: SiteConfig | None = None
         self.groups: dict[tuple[object, ...], tuple[tuple[object, ...], list[Page]]] = {}
+        self.unions: dict[tuple[frozenset[str], ...], frozenset[str]] = {}
 
-    def start(self, config: SiteConfig) -> dict[tuple[object, ...], tuple[tuple[object, ...], list[Page]]]:
-        """Return the last plan's groups, and forget them (the plan made now takes their place); none if the site's settings changed."""
-        groups = self.groups if config == self.config else {}
-        self.config, self.groups = config, {}
-        return groups
+    def start(self, config: SiteConfig) -> tuple[dict[tuple[object, ...], tuple[tuple[object, ...], list[Page]]], dict[tuple[frozenset[str], ...], frozenset[str]]]:
+        """Return the last plan's groups and unions of card keys, and forget them (the plan made now takes their place); none if the site's settings changed."""
+        last = (self.groups, self.unions) if config == self.config else ({}, {})
+        self.config, self.groups, self.unions = config, {}, {}
+        return last
 
 
 def plan_html(linked: LinkedSite, memo: PlanMemo | None = None) -> list[Page]:
     """Return every HTML page of the site, with the model keys each one shows (see incremental.py); given the memo of the last plan, reuse its groups whose inputs are the same."""
     site = linked.site
     per_page = site.config.per_page
-    last = memo.start(site.config) if memo is not None else {}
+    last, last_unions = memo.start(site.config) if memo is not None else ({}, {})
     made = memo.groups if memo is not None else {}
+    unions = memo.unions if memo is not None else {}
 
     def group(key: tuple[object, ...], inputs: tuple[object, ...], make: Callable[[], list[Page]]) -> list[Page]:
         """Return the pages make() returns, or the last plan's for the same key (values) and inputs (the same objects)."""
@@ -66,6 +74,15 @@ def plan_html(linked: LinkedSite, memo: PlanMemo | None = None) -> list[Page]:
             old = (inputs, make())
         made[key] = old
         return old[1]
+
+    def shown(entries: tuple[Entry, ...]) -> frozenset[str]:
+        """Return what the cards of these entries show (cards_deps), from the last plan when their card keys are the same objects."""
+        keys = tuple(e.card_keys for e in entries)
+        union = last_unions.get(keys)
+        if union is None:
+            union = frozenset(cards_deps(entries))
+        unions[keys] = union
+        return union
 
     entry_of = linked.by_slug.__getitem__
     pages: list[Page] = []
@@ -90,7 +107,7 @@ def plan_html(linked: LinkedSite, memo: PlanMemo | None = None) -> list[Page]:
         entries = tuple(map(entry_of, map(SLUG, briefings)))
 
         def year_page() -> list[Page]:
-            deps = frozenset({"list:briefings"} | cards_deps(entries))
+            deps = frozenset({"list:briefings"} | shown(entries))
             return [Page(f"archive/{year}/index.html", "year.html", f"Briefings of {year}", {"year": year, "entries": entries, "years": year_list}, deps, BY_DATE)]
 
         pages += group(("year", year, year_list), entries, year_page)
@@ -132,7 +149,7 @@ def plan_html(linked: LinkedSite, memo: PlanMemo | None = None) -> list[Page]:
         entries = tuple(map(entry_of, map(SLUG, briefings)))
 
         def tag_pages() -> list[Page]:
-            deps = frozenset(cards_deps(entries))
+            deps = shown(entries)
             return [Page(path, "tag.html", site.config.tag_name(tag), {"tag": tag, "entries": chunk, "pager": pager}, deps, BY_DATE) for path, chunk, pager in paginate(entries, per_page, f"tags/{tag}")]
 
         pages += group(("tag", tag), entries, tag_pages)
