@@ -175,6 +175,7 @@ class Resident:
         self.preload = preload
         self.process: subprocess.Popen[bytes] | None = None
         self.conn: Connection | None = None
+        self.pending: Callable[[], object] | None = None  # the results of the last submit, not yet waited for
 
     def start(self) -> None:
         """Start the worker now if it is not running (serve does after its first build, so the first edit does not wait for it)."""
@@ -190,30 +191,72 @@ class Resident:
 
     def map(self, fn: Callable[[T], R], items: Sequence[T], seconds: float | None) -> list[R | Overrun]:
         """Return fn(item) for each item, in order, as map_bounded does."""
+        return self.submit(fn, items, seconds)()
+
+    def submit(self, fn: Callable[[T], R], items: Sequence[T], seconds: float | None) -> Callable[[], list[R | Overrun]]:
+        """Hand the items to the worker and return what waits for fn(item) of each, in order (what map returns): the caller works meanwhile.
+
+        The items go in one message, and the worker answers each in turn, so neither
+        side waits on the other. Each item has `seconds` from the answer before it (the
+        first from now); one that overruns them, or whose worker dies, is an Overrun, and
+        the items after it go to a new worker. A submission nobody waited for is waited
+        for (and dropped) by the next one.
+        """
+        if self.pending is not None:
+            self.pending()
         if seconds is None or not can_enforce():
-            return [fn(item) for item in items]
-        results: list[R | Overrun] = []
-        for item in items:
-            self.start()
-            assert self.conn is not None
-            try:
-                self.conn.send((fn, item))
-                if not self.conn.poll(seconds):
-                    results.append(Overrun(f"took longer than {seconds:g} s"))
+            done: list[R | Overrun] = [fn(item) for item in items]
+            return lambda: done
+        budget = seconds
+        items = list(items)
+        since = time.monotonic()
+        self.start()
+        sent = self._send((fn, items))
+
+        def collect() -> list[R | Overrun]:
+            self.pending = None
+            results: list[R | Overrun] = []
+            nonlocal since, sent
+            while len(results) < len(items):
+                if not sent:  # the last worker overran or died: the rest go to a new one
+                    self.start()
+                    sent = self._send((fn, items[len(results) :]))
+                    since = time.monotonic()
+                try:
+                    if self.conn is None or not sent or not self.conn.poll(max(0.0, since + budget - time.monotonic())):
+                        results.append(Overrun(f"took longer than {budget:g} s") if sent else Overrun("its worker process died (out of memory?)"))
+                        self.close()
+                        sent = False
+                        continue
+                    _, ok, value = self.conn.recv()
+                except (EOFError, OSError):
+                    results.append(Overrun("its worker process died (out of memory?)"))
                     self.close()
+                    sent = False
                     continue
-                _, ok, value = self.conn.recv()
-            except (EOFError, OSError):
-                results.append(Overrun("its worker process died (out of memory?)"))
-                self.close()
-                continue
-            if not ok:
-                raise value
-            results.append(value)
-        return results
+                if not ok:
+                    self.close()  # the answers to the items after it would follow: start afresh
+                    raise value
+                results.append(value)
+                since = time.monotonic()
+            return results
+
+        self.pending = collect
+        return collect
+
+    def _send(self, job: object) -> bool:
+        """Send a job to the worker; False if it is gone."""
+        try:
+            assert self.conn is not None
+            self.conn.send(job)
+            return True
+        except (OSError, AssertionError):
+            self.close()
+            return False
 
     def close(self) -> None:
         """Stop the worker (killed: it may be in the middle of an item) and wait for it."""
+        self.pending = None
         if self.process is not None:
             self.process.kill()
             self.process.wait()
@@ -231,7 +274,7 @@ def _resident(fd: int, preload: list[str]) -> None:
 
 
 def _jobs(conn: Connection) -> None:
-    """The resident worker: do the (fn, item) jobs that arrive, one reply each; stop on None or at the end of the connection."""
+    """The resident worker: do the (fn, items) jobs that arrive, one reply per item; stop on None or at the end of the connection."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it kills the worker
     while True:
         try:
@@ -240,4 +283,6 @@ def _jobs(conn: Connection) -> None:
             return
         if job is None:
             return
-        _reply(conn, 0, job[0], job[1])
+        fn, items = job
+        for index, item in enumerate(items):
+            _reply(conn, index, fn, item)

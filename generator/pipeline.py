@@ -161,16 +161,15 @@ def build(config: BuildConfig, previous: BuildState | None = None, sources_print
 
     if diagnostics.errors or theme is None or (config.strict and diagnostics.warnings):
         return failed()
-    linked = link(site, drafts=config.drafts, previous=previous.linked if previous is not None and previous.config.drafts == config.drafts else None)
+    last_linked = previous.linked if previous is not None and previous.config.drafts == config.drafts else None
     templates = template_sources(theme.names, theme.folders)
     assets = asset_names(theme.static_files(), hashed=config.hash_assets)
     resident = previous.resident if previous is not None else Resident((render_article.__module__,))
     if previous is not None and (previous.config, previous.site_config, previous.theme, previous.assets) != (config, site.config, theme, assets):
         previous = None  # options, site.yaml, the theme chain or asset names changed: everything may look different
     registry = _registry(site)
-    articles = _articles(linked, registry, previous, config.document_seconds, diagnostics, resident)
-    if diagnostics.errors:
-        return failed()
+    articles_of = _articles(site, config.drafts, registry, previous, config.document_seconds, resident)  # a rebuild's few are rendered meanwhile, by the resident worker
+    linked = link(site, drafts=config.drafts, previous=last_linked)
     if previous is not None and previous.templates == templates:
         html_env, md_env = previous.environments  # compiled templates and their dependencies are reused
         references, names = previous.references, previous.names
@@ -191,6 +190,9 @@ def build(config: BuildConfig, previous: BuildState | None = None, sources_print
 
     plans = previous.plans if previous is not None else PlanMemo()
     html_planned = planned_before[1] if planned_before is not None else plan_html(linked, plans)
+    articles = articles_of(linked, diagnostics)
+    if diagnostics.errors:
+        return failed()
     if previous is not None:
         changes = changed_keys(previous.linked, linked, previous.articles, articles)
         changes.keys.update(changed_files("template", previous.templates, templates))
@@ -304,8 +306,10 @@ def _registry(site: Site) -> Registry:
     return registry_for(site.actors, site.experts, shared, lambda url: relative(url, "briefings/x/index.html"))
 
 
-def _articles(linked: LinkedSite, registry: Registry, previous: BuildState | None, seconds: float | None, diagnostics: Diagnostics, resident: Resident) -> dict[str, ArticleHTML]:
-    """Return each briefing's article rendered to HTML; reuse the previous build's where nothing it uses changed.
+def _articles(
+    site: Site, drafts: bool, registry: Registry, previous: BuildState | None, seconds: float | None, resident: Resident
+) -> Callable[[LinkedSite, Diagnostics], dict[str, ArticleHTML]]:
+    """Start rendering each briefing's article to HTML, reusing the previous build's where nothing it uses changed; return what waits for them, by the linked site's order.
 
     An article is made from the briefing's body and the registry's names and links only:
     a briefing whose body is the same and that no registry change can alter keeps it, so
@@ -313,24 +317,29 @@ def _articles(linked: LinkedSite, registry: Registry, previous: BuildState | Non
 
     Articles are rendered in worker processes, each under a time budget (budget.py): one
     that overruns is reported at its body instead of hanging the build. A rebuild's few
-    go to the resident worker, which saves forking the whole process for each rebuild.
+    go to the resident worker, which saves forking the whole process for each rebuild,
+    and which renders them while this process links the site and plans its pages.
     """
     ids, names = registry_changes(previous.registry, registry) if previous is not None else (set(), set())
     found: dict[str, ArticleHTML] = {}
     todo = []
-    for entry in linked.entries:
-        b = entry.briefing
+    for b in site.briefings:
+        if b.draft and not drafts:
+            continue
         old = previous.linked.by_slug.get(b.slug) if previous is not None else None
         if previous is not None and old is not None and old.briefing.body == b.body and b.slug in previous.articles and not article_affected(b, ids, names):
             found[b.slug] = previous.articles[b.slug]
             continue
         todo.append(b)
-    if todo:
-        if previous is not None and len(todo) <= RESIDENT_ARTICLES:
-            done = resident.map(render_article, [(registry, b) for b in todo], seconds)
-        else:
-            done = map_bounded(ArticleRenderer(registry).render, todo, seconds)
-        for b, html in zip(todo, done):
+    done: Callable[[], list[ArticleHTML | Overrun]]
+    if todo and previous is not None and len(todo) <= RESIDENT_ARTICLES:
+        done = resident.submit(render_article, [(registry, b) for b in todo], seconds)
+    else:
+        rendered = map_bounded(ArticleRenderer(registry).render, todo, seconds) if todo else []
+        done = lambda: rendered  # noqa: E731
+
+    def collect(linked: LinkedSite, diagnostics: Diagnostics) -> dict[str, ArticleHTML]:
+        for b, html in zip(todo, done()):
             if isinstance(html, Overrun):
                 diagnostics.error(
                     Pos(b.pos.path, b.body.first_line, 1),
@@ -339,7 +348,9 @@ def _articles(linked: LinkedSite, registry: Registry, previous: BuildState | Non
                 )
             else:
                 found[b.slug] = html
-    return {e.briefing.slug: found[e.briefing.slug] for e in linked.entries if e.briefing.slug in found}
+        return {e.briefing.slug: found[e.briefing.slug] for e in linked.entries if e.briefing.slug in found}
+
+    return collect
 
 
 def _render(
@@ -419,3 +430,4 @@ def _static(theme_files: dict[str, Path], assets: dict[str, str], source: Path, 
     outputs = asset_outputs(theme_files, assets)
     outputs += [Output(rel, (source / "static" / rel).read_bytes(), frozenset({f"static:{rel}"})) for rel in static]
     return outputs
+
