@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cache import SETTLE_NS, folder_entries
@@ -60,6 +60,15 @@ class Listing:
     """One folder's entries as a scan saw them, sorted by name (dotfiles left out): (name, is a folder, is a symbolic link)."""
 
     entries: tuple[tuple[str, bool, bool], ...]
+    made: dict[tuple[str, str, tuple[str, ...]], list[tuple[str, str, bool]]] = field(default_factory=dict, compare=False, repr=False)  # _files' per folder: made once per listing
+
+    def files(self, path: str, rel: str, suffixes: tuple[str, ...]) -> list[tuple[str, str, bool]]:
+        """Return (path, path relative to the project, is a symbolic link) of the files listed with one of the suffixes; made once for a listing (a rebuild reuses unchanged folders' listings)."""
+        key = (path, rel, suffixes)
+        found = self.made.get(key)
+        if found is None:
+            found = self.made[key] = [(os.path.join(path, name), rel + name, is_link) for name, is_dir, is_link in self.entries if not is_dir and name.endswith(suffixes)]
+        return found
 
 
 class LoadMemo(dict):  # type: ignore[type-arg]
@@ -93,14 +102,15 @@ def _listing(path: str, rel: str, memo: LoadMemo | None, touched: Touched) -> Li
     if memo is not None and touched is not None and path in memo.folders and not _touches(touched, folder) and not any(os.path.dirname(t) == folder for t in touched):
         return memo.folders[path]
     try:
-        entries = [(e.name, is_dir, e.is_symlink()) for e, is_dir in folder_entries(path)]
+        entries = tuple((e.name, is_dir, e.is_symlink()) for e, is_dir in folder_entries(path))
     except OSError:
         if memo is not None:
             memo.folders.pop(path, None)
         return None  # as os.walk does: a folder that cannot be read is passed over
-    listing = Listing(tuple(entries))
-    if memo is not None:
-        memo.folders[path] = listing
+    if memo is None:
+        return Listing(entries)
+    old = memo.folders.get(path)
+    listing = memo.folders[path] = old if old is not None and old.entries == entries else Listing(entries)  # an edit in place lists the same names
     return listing
 
 
@@ -132,16 +142,16 @@ def _files(folder: Path, root: Path, suffixes: tuple[str, ...], diagnostics: Dia
                 diagnostics.error(shown, "symbolic link points outside the site project; refused")
             else:
                 diagnostics.warning(shown, "symbolic link to a folder is not followed; link the files instead")
-        for name, is_dir, is_link in listing.entries:
-            if is_dir or not name.endswith(suffixes):
-                continue
-            file = os.path.join(path, name)
-            if is_link and not inside(file):
-                diagnostics.error(Pos(rel + name), "symbolic link points outside the site project; refused")
-                continue
-            if memo is not None:
-                (memo.links.add if is_link else memo.links.discard)(file)
-            found.append((file, rel + name, every or (rel + name) in touched))  # type: ignore[operator]  (a link is checked anyway: read_file)
+        for file, shown, is_link in listing.files(path, rel, suffixes):
+            if is_link:
+                if not inside(file):
+                    diagnostics.error(Pos(shown), "symbolic link points outside the site project; refused")
+                    continue
+                if memo is not None:
+                    memo.links.add(file)
+            elif memo is not None and memo.links:
+                memo.links.discard(file)
+            found.append((file, shown, every or shown in touched))  # type: ignore[operator]  (a link is checked anyway: read_file)
         for name, is_dir, is_link in listing.entries:
             if is_dir and not is_link:
                 visit(os.path.join(path, name), rel + name + "/")
@@ -208,13 +218,22 @@ def load_sources(root: Path, diagnostics: Diagnostics, memo: LoadMemo | None = N
     if not content.is_dir():
         diagnostics.error(Pos("content"), f"no content/ folder in {root}; is this a site project?")
 
+    current: set[str] = set()  # the files read: the memo keeps only these
+
     def read_all(folder: Path, suffixes: tuple[str, ...]) -> tuple[RawFile, ...]:
-        files = (read_file(path, rel, diagnostics, memo, settled, check) for path, rel, check in _files(folder, root, suffixes, diagnostics, memo, touched))
-        return tuple(f for f in files if f is not None)
+        files = []
+        for path, rel, check in _files(folder, root, suffixes, diagnostics, memo, touched):
+            found = read_file(path, rel, diagnostics, memo, settled, check)
+            if found is not None:
+                files.append(found)
+                current.add(path)
+        return tuple(files)
 
     site_path = content / "site.yaml"
     site = read_file(str(site_path), "content/site.yaml", diagnostics, memo, settled, must_check(touched, "content/site.yaml")) if site_path.is_file() else None
-    seeds = tuple(rel.removeprefix("seeds/") for _, rel, _ in _files(root / "seeds", root, ("",), diagnostics, memo, touched))
+    seed_files = _files(root / "seeds", root, ("",), diagnostics, memo, touched)
+    current.update(path for path, _, _ in seed_files)  # (read by provenance)
+    seeds = tuple(rel.removeprefix("seeds/") for _, rel, _ in seed_files)
     static = tuple(rel.removeprefix("static/") for _, rel, _ in _files(root / "static", root, ("",), diagnostics, memo, touched))
     raw = RawSources(
         root=root,
@@ -225,8 +244,7 @@ def load_sources(root: Path, diagnostics: Diagnostics, memo: LoadMemo | None = N
         seeds=seeds,
         static=static,
     )
-    base = str(root)
-    current = {str(site_path)} | {source_path(base, f.path) for f in (*raw.briefings, *raw.actors, *raw.experts)} | {source_path(base, "seeds/" + name) for name in seeds}  # seeds: read by provenance
+    current.add(str(site_path))
     for gone in [p for p in memo if p not in current]:
         del memo[gone]
     return raw
