@@ -49,6 +49,11 @@ class Entry:
     # The model keys (incremental.py) of what pages show of the entry, made once per entry: a rebuild reuses unchanged entries.
 
     @cached_property
+    def key(self) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+        """What its related briefings are found from: (slug, actor ids, tags) (LinkedSite.keys)."""
+        return (self.briefing.slug, tuple(c.actor.id for c in self.actors), self.briefing.tags)
+
+    @cached_property
     def card_keys(self) -> frozenset[str]:
         """What a briefing card of it shows: the briefing, and the actors on its chips."""
         return frozenset({f"briefing:{self.briefing.slug}", *(f"actor:{c.actor.id}" for c in self.actors)})
@@ -63,14 +68,18 @@ class Entry:
         """What the briefing's own pages show: its own keys and its related briefings."""
         return self.own_keys | {f"briefing:{r.slug}" for r in self.related}
 
+    @cached_property
+    def related_slugs(self) -> frozenset[str]:
+        return frozenset(r.slug for r in self.related)
+
     def with_related(self, related: tuple[Briefing, ...]) -> Entry:
-        """Return this entry with other related briefings; it keeps the keys already made of what did not change (its card's and its own), as the same objects.
+        """Return this entry with other related briefings; it keeps the keys already made of what did not change (its card's, its own, what related briefings are found from), as the same objects.
 
         A card shows no related briefings: the plan then sees, by identity, that the
         cards of a list are as they were (render.PlanMemo).
         """
         entry = Entry(self.briefing, self.actors, self.experts, related)
-        entry.__dict__.update((k, v) for k, v in self.__dict__.items() if k in ("card_keys", "own_keys"))
+        entry.__dict__.update((k, v) for k, v in self.__dict__.items() if k in ("key", "card_keys", "own_keys"))
         return entry
 
 
@@ -125,7 +134,7 @@ def link(site: Site, drafts: bool = False, previous: LinkedSite | None = None) -
     briefings = sorted((b for b in site.briefings if drafts or not b.draft), key=newest_first)
     reuse = _reusable(site, previous)
     entries = [reuse(b) or _entry(b, site) for b in briefings]
-    keys = tuple((e.briefing.slug, tuple(c.actor.id for c in e.actors), e.briefing.tags) for e in entries)
+    keys = tuple([e.key for e in entries])
     entries = _related_again(entries, previous) if previous is not None and previous.keys == keys else _with_related(entries)
     patched = _patched(previous, site, entries, keys)
     if patched is not None:
@@ -266,7 +275,7 @@ def _related_again(entries: list[Entry], previous: LinkedSite) -> list[Entry]:
     result = []
     for entry in entries:
         old = previous.by_slug[entry.briefing.slug]
-        if entry is old and fresh.isdisjoint([r.slug for r in old.related]):
+        if entry is old and fresh.isdisjoint(old.related_slugs):
             result.append(entry)  # the last entry, whose related briefings are all this build's objects
             continue
         related = tuple(by_slug[r.slug] for r in old.related)
