@@ -15,7 +15,7 @@ from .model import Actor, ActorRole, Briefing, Event, Expert, ExpertRole, Site, 
 
 RELATED = 5
 NEARBY = 50  # with a common actor or tag, the briefings this many places either side (newest first) are the candidates
-PATCH_LIMIT = 64  # a rebuild with at most this many entries changed patches the last indexes instead of making them again
+PATCH_LIMIT = 256  # a rebuild with at most this many entries changed patches the last indexes instead of making them again (an actor is in ~100 briefings of 1,000)
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,14 @@ class Entry:
     @cached_property
     def related_slugs(self) -> frozenset[str]:
         return frozenset(r.slug for r in self.related)
+
+    def with_registries(self, actors: Mapping[str, Actor], experts: Mapping[str, Expert], changed_actors: frozenset[str], changed_experts: frozenset[str]) -> Entry:
+        """Return this entry holding the registries' entries for the changed ids (their ids are the same, so is who is in it); every other card and section, and the keys, stay the same objects."""
+        cards = tuple(ActorCard(actors[c.actor.id], c.role, c.briefing) if c.actor.id in changed_actors else c for c in self.actors)
+        sections = tuple(ExpertSection(experts[x.expert.id], x.role, x.views, x.briefing) if x.expert.id in changed_experts else x for x in self.experts)
+        entry = Entry(self.briefing, cards, sections, self.related)
+        entry.__dict__.update((k, v) for k, v in self.__dict__.items() if k in ("key", "card_keys", "own_keys", "page_keys", "related_slugs"))
+        return entry
 
     def with_related(self, related: tuple[Briefing, ...]) -> Entry:
         """Return this entry with other related briefings; it keeps the keys already made of what did not change (its card's, its own, what related briefings are found from), as the same objects.
@@ -194,17 +202,32 @@ def _patched(previous: LinkedSite | None, site: Site, entries: list[Entry], keys
     """Return the last linked site with the entries that changed put in place of the old ones, where that is what linking afresh would give; else None.
 
     That holds when the same briefings stand in the same order with the same actors and
-    tags (the keys), the registries are the same objects, and no changed entry differs in
-    its date, its timeline or its experts: then every index keeps its keys, order and
-    counts, and only holds new objects (cards, sections, briefings) where the old ones were.
-    A one-briefing edit thus costs a few tuples, not a pass over every entry.
+    tags (the keys), the registries hold the same ids under the same names, and no
+    changed entry differs in its date, its timeline or its experts: then every index
+    keeps its keys, order and counts, and only holds new objects (cards, sections,
+    briefings, registry entries) where the old ones were. A one-briefing edit thus costs
+    a few tuples, not a pass over every entry; an actor's or expert's edit (a role, a
+    summary) the tuples of the briefings that name it.
     """
-    if previous is None or previous.keys != keys or not (_same_objects(previous.site.actors, site.actors) and _same_objects(previous.site.experts, site.experts)):
+    if previous is None or previous.keys != keys:
         return None
+    swap: dict[int, object] = {}  # id of an old object (alive in previous) -> the new one in its place
+    registries = 0
+    for old_registry, registry in ((previous.site.actors, site.actors), (previous.site.experts, site.experts)):
+        if old_registry is registry:
+            continue
+        if old_registry.keys() != registry.keys():
+            return None
+        for ident, was in old_registry.items():
+            now = registry[ident]
+            if now is not was:
+                if now.name != was.name:  # co-actors and an actor's experts are ordered by name
+                    return None
+                swap[id(was)] = now
+                registries += 1
     changed = [(old, new) for old, new in zip(previous.entries, entries) if old is not new]
     if len(changed) > PATCH_LIMIT:
         return None
-    swap: dict[int, object] = {}  # id of an old object (alive in previous) -> the new one in its place
     actors: set[str] = set()
     experts: set[str] = set()
     tags: set[str] = set()
@@ -215,14 +238,15 @@ def _patched(previous: LinkedSite | None, site: Site, entries: list[Entry], keys
             continue  # only its related briefings changed, which no index holds: the indexes keep their tuples
         if was.date != b.date or was.timeline != b.timeline or [s.expert.id for s in old.experts] != [s.expert.id for s in new.experts]:
             return None
-        swap[id(was)] = b
         swap.update((id(x), y) for x, y in zip(old.actors, new.actors))
         swap.update((id(x), y) for x, y in zip(old.experts, new.experts))
-        swap.update((id(x), y) for x, y in zip(was.timeline, b.timeline))
-        actors.update(c.actor.id for c in new.actors)
-        experts.update(s.expert.id for s in new.experts)
-        tags.update(b.tags)
-        years.update(e.date.year for e in b.timeline)
+        actors.update(n.actor.id for o, n in zip(old.actors, new.actors) if o is not n)
+        experts.update(n.expert.id for o, n in zip(old.experts, new.experts) if o is not n)
+        if b is not was:  # (else only registry entries changed: the briefing lists and the timeline hold the same briefing)
+            swap[id(was)] = b
+            swap.update((id(x), y) for x, y in zip(was.timeline, b.timeline))
+            tags.update(b.tags)
+            years.update(e.date.year for e in b.timeline)
 
     def patch(mapping: Mapping, names: set) -> Mapping:  # type: ignore[type-arg]
         return MappingProxyType({k: tuple([swap.get(id(x), x) for x in v]) if k in names else v for k, v in mapping.items()})
@@ -231,12 +255,18 @@ def _patched(previous: LinkedSite | None, site: Site, entries: list[Entry], keys
         year: tuple(TimelineItem(swap[id(i.event)], swap[id(i.briefing)]) if id(i.briefing) in swap else i for i in items) if year in years else items  # type: ignore[arg-type]
         for year, items in previous.events.items()
     }
+    co_actors, actor_experts = previous.co_actors, previous.actor_experts
+    if registries:  # they hold registry entries themselves
+        co_actors = MappingProxyType({k: tuple([(swap.get(id(a), a), n) for a, n in v]) for k, v in co_actors.items()})  # type: ignore[misc]
+        actor_experts = patch(actor_experts, set(actor_experts))
     return dataclasses.replace(
         previous,
         site=site,
         entries=tuple(entries),
         by_slug=MappingProxyType({e.briefing.slug: e for e in entries}),
         actor_cards=patch(previous.actor_cards, actors),
+        co_actors=co_actors,
+        actor_experts=actor_experts,
         expert_sections=patch(previous.expert_sections, experts),
         tags=patch(previous.tags, tags),
         years=patch(previous.years, {new.briefing.date.year for old, new in changed if new.briefing is not old.briefing}),
@@ -249,20 +279,21 @@ def _same_objects(a: Mapping[str, object], b: Mapping[str, object]) -> bool:
 
 
 def _reusable(site: Site, previous: LinkedSite | None) -> Callable[[Briefing], Entry | None]:
-    """Return a lookup of the previous entry of a briefing, where linking it again would give the same (related briefings aside)."""
+    """Return a lookup of the previous entry of a briefing, where linking it again would give the same (related briefings aside), with the registries' current entries in its cards and sections."""
     if previous is None or previous.site.actors.keys() != site.actors.keys() or previous.site.experts.keys() != site.experts.keys():
         return lambda briefing: None  # an id that appeared or went can change who is in a briefing
 
-    same_registries = _same_objects(previous.site.actors, site.actors) and _same_objects(previous.site.experts, site.experts)
+    def changed(old: Mapping[str, object], new: Mapping[str, object]) -> frozenset[str]:
+        return frozenset(i for i, x in new.items() if old[i] is not x and old[i] != x)  # (the parse cache hands back the same objects for files that did not change)
+
+    actors, experts = changed(previous.site.actors, site.actors), changed(previous.site.experts, site.experts)  # an entry holds entries equal to the last registries'
 
     def reuse(briefing: Briefing) -> Entry | None:
         old = previous.by_slug.get(briefing.slug)
         if old is None or (old.briefing is not briefing and old.briefing != briefing):
             return None
-        if same_registries:  # (the parse cache hands back the same objects for files that did not change)
-            return old
-        if any(site.actors[c.actor.id] != c.actor for c in old.actors) or any(site.experts[s.expert.id] != s.expert for s in old.experts):
-            return None
+        if (actors and not actors.isdisjoint(old.key[1])) or (experts and any(s.expert.id in experts for s in old.experts)):  # (key[1]: its actors' ids)
+            return old.with_registries(site.actors, site.experts, actors, experts)
         return old
 
     return reuse

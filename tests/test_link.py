@@ -83,7 +83,9 @@ def test_linking_again_with_the_last_result_equals_linking_afresh(tmp_path: Path
         (one, "    event: ", "    event: Newly, "),  # an event's text: the timeline made again
         (one, "tags:\n", "tags:\n  - a-new-tag\n"),  # related briefings found again
         (two, "\ndate: 20", "\ndate: 19"),  # another place in the order
-        (root / "content" / "actors" / "actor-001.yaml", "name: ", "name: Renamed "),  # its cards made again
+        (root / "content" / "actors" / "actor-001.yaml", "role: ", "role: Newly "),  # its cards patched in, and its place among co-actors
+        (root / "content" / "experts" / "expert-000.yaml", "affiliation: ", "affiliation: Newly of "),  # its sections, and its place among an actor's experts
+        (root / "content" / "actors" / "actor-001.yaml", "name: ", "name: Renamed "),  # its cards made again (co-actors are ordered by name)
     ]
     for path, old, new in edits:
         text = path.read_text("utf-8")
@@ -103,4 +105,7 @@ def test_linking_again_with_the_last_result_equals_linking_afresh(tmp_path: Path
         assert all(id(x) in sections for shown in again.expert_sections.values() for x in shown)
         assert all(id(b) in briefings for listed in (*again.tags.values(), *again.years.values()) for b in listed)
         assert all(id(i.briefing) in briefings and any(i.event is ev for ev in i.briefing.timeline) for items in again.events.values() for i in items)
+        assert all(a is site.actors[a.id] for shown in again.co_actors.values() for a, _ in shown)  # this build's registry entries
+        assert all(x is site.experts[x.id] for shown in again.actor_experts.values() for x in shown)
+        assert all(c.actor is site.actors[c.actor.id] for e in again.entries for c in e.actors)
         before = again
