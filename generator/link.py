@@ -256,9 +256,9 @@ def _patched(previous: LinkedSite | None, site: Site, entries: list[Entry], keys
         for year, items in previous.events.items()
     }
     co_actors, actor_experts = previous.co_actors, previous.actor_experts
-    if registries:  # they hold registry entries themselves
-        co_actors = MappingProxyType({k: tuple([(swap.get(id(a), a), n) for a, n in v]) for k, v in co_actors.items()})  # type: ignore[misc]
-        actor_experts = patch(actor_experts, set(actor_experts))
+    if registries:  # they hold registry entries themselves: those that hold a changed one get it
+        co_actors = MappingProxyType({k: tuple([(swap.get(id(a), a), n) for a, n in v]) if any(id(a) in swap for a, _ in v) else v for k, v in co_actors.items()})  # type: ignore[misc]
+        actor_experts = patch(actor_experts, {k for k, v in actor_experts.items() if any(id(x) in swap for x in v)})
     return dataclasses.replace(
         previous,
         site=site,
