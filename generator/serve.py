@@ -40,7 +40,8 @@ from .watch import unwatch, watch
 
 log = logging.getLogger(__name__)
 
-DEBOUNCE = 0.03  # seconds without events before a rebuild: see docs/serve.md
+DEBOUNCE = 0.015  # seconds without events before a rebuild for one changed file (an editor's save): see docs/serve.md
+DEBOUNCE_MANY = 0.06  # the same once the changes name more than one file (a checkout, a copy): see docs/serve.md
 COLLECT_EVERY = 10  # rebuilds between full garbage collections, run after the pages are told (see _settle_memory)
 SCRIPT_URL = "/__briefing__/livereload.js"
 EVENTS_URL = "/__briefing__/events"
@@ -64,6 +65,7 @@ class ServeConfig:
     poll: bool = False
     next_free_port: bool = False  # the port was not chosen: take the next free one, and say so
     debounce: float = DEBOUNCE
+    debounce_many: float = DEBOUNCE_MANY
 
 
 @dataclass(frozen=True)
@@ -301,7 +303,8 @@ class PreviewServer:
             with self.changes:
                 self.changes.wait_for(lambda: self.pending or self.stopping)
                 while not self.stopping:
-                    quiet = self.last_event + self.config.debounce - time.monotonic()
+                    window = self.config.debounce if len(self.pending) <= 1 else self.config.debounce_many  # a save names one file; a checkout's events come further apart
+                    quiet = self.last_event + window - time.monotonic()
                     if quiet <= 0:
                         break
                     self.changes.wait(quiet)

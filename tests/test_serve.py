@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Iterator
 
@@ -482,6 +483,30 @@ def test_editor_temp_files_cause_no_rebuild_and_a_burst_causes_one(server: Previ
     assert rebuild.sources == ("content/briefings/2025/north-korea-nuclear-constitution-two-hostile-states.md",)
     assert not rebuild.report.failed
     assert server.wait_for_build(rebuild.number, TIMEOUT) is not None
+
+
+def test_a_burst_of_many_files_with_gaps_past_the_one_file_window_causes_one_rebuild(server: PreviewServer, site: Path) -> None:
+    recorder: Recorder = server.recorder  # type: ignore[attr-defined]
+    before = recorder.settle(server)
+    sources = sorted((site / "content").rglob("*.yaml"))[:4]
+    assert len(sources) == 4
+    texts = {path: path.read_text("utf-8") for path in sources}
+    gap = (serve_module.DEBOUNCE + serve_module.DEBOUNCE_MANY) / 2  # past the window for one file, within the one for many
+    time.sleep(2 * serve_module.DEBOUNCE_MANY)
+    try:
+        for n, path in enumerate(sources):  # the first two at once, then further apart, as a checkout writes them
+            path.write_text(texts[path] + "\n", "utf-8")
+            if n:
+                time.sleep(gap)
+        rebuild = recorder.wait(before + 1)
+        assert rebuild.sources == tuple(sorted(p.relative_to(site).as_posix() for p in sources))
+        time.sleep(4 * serve_module.DEBOUNCE_MANY)
+        assert len(recorder.rebuilds) == before + 1  # and no second one
+    finally:
+        for path, text in texts.items():
+            path.write_text(text, "utf-8")
+        recorder.wait(before + 2)
+        recorder.settle(server)
 
 
 def test_serve_command_prints_the_url_and_stops_cleanly_on_ctrl_c(site: Path) -> None:
