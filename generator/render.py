@@ -51,6 +51,7 @@ class PlanMemo:
         self.config: SiteConfig | None = None
         self.groups: dict[tuple[object, ...], tuple[tuple[object, ...], list[Page]]] = {}
         self.unions: dict[tuple[frozenset[str], ...], frozenset[str]] = {}
+        self.lists: tuple[tuple[str, ...], dict[frozenset[str], frozenset[str]]] = ((), {})  # the briefings' slugs, and the keys of the pages that count them all
 
     def start(self, config: SiteConfig) -> tuple[dict[tuple[object, ...], tuple[tuple[object, ...], list[Page]]], dict[tuple[frozenset[str], ...], frozenset[str]]]:
         """Return the last plan's groups and unions of card keys, and forget them (the plan made now takes their place); none if the site's settings changed."""
@@ -86,7 +87,20 @@ def plan_html(linked: LinkedSite, memo: PlanMemo | None = None) -> list[Page]:
 
     entry_of = linked.by_slug.__getitem__
     pages: list[Page] = []
-    every_briefing = {f"briefing:{e.briefing.slug}" for e in linked.entries}  # for pages that count them
+    slugs = tuple([e.briefing.slug for e in linked.entries])
+    last_slugs, counted = memo.lists if memo is not None else ((), {})
+    if last_slugs != slugs:
+        counted = {}
+    if memo is not None:
+        memo.lists = (slugs, counted)
+
+    def every_briefing(extra: set[str]) -> frozenset[str]:
+        """Return the keys of a page that counts every briefing (each one's key) besides showing `extra`; the same briefings keep them from the last plan."""
+        key = frozenset(extra)
+        union = counted.get(key)
+        if union is None:
+            union = counted[key] = key.union(f"briefing:{slug}" for slug in slugs)
+        return union
     latest = linked.entries[:HOME_LATEST]
     pages.append(
         Page(
@@ -101,7 +115,7 @@ def plan_html(linked: LinkedSite, memo: PlanMemo | None = None) -> list[Page]:
     for entry in linked.entries:
         pages += group(("briefing", entry.briefing.slug), (entry,), lambda: [Page(entry.briefing.url, "briefing.html", entry.briefing.title, {"entry": entry}, entry.page_keys)])
 
-    pages.append(Page("archive/index.html", "archive.html", "Archive", {"years": {y: len(b) for y, b in linked.years.items()}}, frozenset({"list:briefings"} | every_briefing), BY_DATE))
+    pages.append(Page("archive/index.html", "archive.html", "Archive", {"years": {y: len(b) for y, b in linked.years.items()}}, every_briefing({"list:briefings"}), BY_DATE))
     year_list = tuple(linked.years)
     for year, briefings in linked.years.items():
         entries = tuple(map(entry_of, map(SLUG, briefings)))
@@ -113,7 +127,7 @@ def plan_html(linked: LinkedSite, memo: PlanMemo | None = None) -> list[Page]:
         pages += group(("year", year, year_list), entries, year_page)
 
     every_actor = {f"actor:{i}" for i in site.actors}
-    pages.append(Page("actors/index.html", "actors.html", "Actors", {"actors": tuple(site.actors.values()), "counts": {i: len(c) for i, c in linked.actor_cards.items()}}, frozenset(every_actor | every_briefing), frozenset({"actors"})))
+    pages.append(Page("actors/index.html", "actors.html", "Actors", {"actors": tuple(site.actors.values()), "counts": {i: len(c) for i, c in linked.actor_cards.items()}}, every_briefing(every_actor), frozenset({"actors"})))
     for actor in site.actors.values():
         cards = linked.actor_cards.get(actor.id, ())
         co = linked.co_actors.get(actor.id, ())
@@ -131,7 +145,7 @@ def plan_html(linked: LinkedSite, memo: PlanMemo | None = None) -> list[Page]:
         pages += group(("actor", actor.id), (actor, cards, co, experts), actor_pages)
 
     every_expert = {f"expert:{i}" for i in site.experts}
-    pages.append(Page("experts/index.html", "experts.html", "Experts", {"experts": tuple(site.experts.values()), "counts": {i: len(s) for i, s in linked.expert_sections.items()}}, frozenset(every_expert | every_briefing), frozenset({"experts"})))
+    pages.append(Page("experts/index.html", "experts.html", "Experts", {"experts": tuple(site.experts.values()), "counts": {i: len(s) for i, s in linked.expert_sections.items()}}, every_briefing(every_expert), frozenset({"experts"})))
     for expert in site.experts.values():
         sections = linked.expert_sections.get(expert.id, ())
 
@@ -144,7 +158,7 @@ def plan_html(linked: LinkedSite, memo: PlanMemo | None = None) -> list[Page]:
 
         pages += group(("expert", expert.id), (expert, sections), expert_pages)
 
-    pages.append(Page("tags/index.html", "tags.html", "Tags", {"tags": {t: len(b) for t, b in linked.tags.items()}}, frozenset({"list:briefings"} | every_briefing), frozenset({"tags"})))
+    pages.append(Page("tags/index.html", "tags.html", "Tags", {"tags": {t: len(b) for t, b in linked.tags.items()}}, every_briefing({"list:briefings"}), frozenset({"tags"})))
     for tag, briefings in linked.tags.items():
         entries = tuple(map(entry_of, map(SLUG, briefings)))
 
@@ -155,7 +169,7 @@ def plan_html(linked: LinkedSite, memo: PlanMemo | None = None) -> list[Page]:
         pages += group(("tag", tag), entries, tag_pages)
 
     years = tuple(linked.events)
-    pages.append(Page("timeline/index.html", "timeline_index.html", "Timeline", {"years": {y: len(e) for y, e in linked.events.items()}}, frozenset({"list:timeline"} | every_briefing), frozenset({"timeline"})))
+    pages.append(Page("timeline/index.html", "timeline_index.html", "Timeline", {"years": {y: len(e) for y, e in linked.events.items()}}, every_briefing({"list:timeline"}), frozenset({"timeline"})))
     for year, items in linked.events.items():
 
         def timeline_page() -> list[Page]:
@@ -170,7 +184,7 @@ def plan_html(linked: LinkedSite, memo: PlanMemo | None = None) -> list[Page]:
         pages.append(Page(path, "corrections.html", "Corrections", {"items": chunk, "pager": pager}, deps, frozenset({"corrections"})))
 
     shown = {f"actor:{i}" for i in linked.actor_cards} | {f"expert:{i}" for i in linked.expert_sections}
-    pages.append(Page("map/index.html", "map.html", "Actor map", {}, frozenset(shown | every_briefing), frozenset({"actors", "experts"})))
+    pages.append(Page("map/index.html", "map.html", "Actor map", {}, every_briefing(shown), frozenset({"actors", "experts"})))
 
     pages.append(Page("search/index.html", "search.html", "Search", {}))
     pages.append(Page("404.html", "404.html", "Page not found", {}, frozenset({"asset:style.css"}), standalone=True))  # base.html inlines the stylesheet here
