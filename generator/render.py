@@ -112,8 +112,13 @@ def plan_html(linked: LinkedSite, memo: PlanMemo | None = None) -> list[Page]:
             BY_DATE,
         )
     )
-    for entry in linked.entries:
-        pages += group(("briefing", entry.briefing.slug), (entry,), lambda: [Page(entry.briefing.url, "briefing.html", entry.briefing.title, {"entry": entry}, entry.page_keys)])
+    for entry in linked.entries:  # (group() spelled out: this runs once per briefing)
+        key = ("briefing", entry.briefing.slug)
+        old = last.get(key)
+        if old is None or old[0][0] is not entry:
+            old = ((entry,), [Page(entry.briefing.url, "briefing.html", entry.briefing.title, {"entry": entry}, entry.page_keys)])
+        made[key] = old
+        pages += old[1]
 
     pages.append(Page("archive/index.html", "archive.html", "Archive", {"years": {y: len(b) for y, b in linked.years.items()}}, every_briefing({"list:briefings"}), BY_DATE))
     year_list = tuple(linked.years)
