@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 DEBOUNCE = 0.015  # seconds without events before a rebuild for one changed file (an editor's save): see docs/serve.md
 DEBOUNCE_MANY = 0.06  # the same once the changes name more than one file (a checkout, a copy): see docs/serve.md
-COLLECT_EVERY = 100  # rebuilds between full garbage collections, run after the pages are told (see _settle_memory)
+COLLECT_EVERY = 10  # rebuilds between full garbage collections, run after the pages are told (see _settle_memory)
 SCRIPT_URL = "/__briefing__/livereload.js"
 EVENTS_URL = "/__briefing__/events"
 LOCAL_NAMES = ("localhost", "127.0.0.1", "[::1]")
@@ -403,14 +403,9 @@ class PreviewServer:
         """Keep the garbage collector off the next rebuild's path, once the pages have been told of this one.
 
         A serve process holds two builds' worth of objects; a full collection walks them all
-        (~0.25 s at 1,000 briefings) and fell inside every other rebuild. Freezing what exists
+        (~0.3 s at 1,000 briefings) and fell inside every other rebuild. Freezing what exists
         after a build takes it out of later collections; every COLLECT_EVERY rebuilds it is
-        unfrozen and collected, here, so cyclic garbage of old builds is freed. Little of an
-        old build is cyclic (~500 objects in ten rebuilds at 1,000 briefings; the rest is
-        freed as its last reference goes), so that is every hundredth rebuild: every tenth,
-        the collection made the next save wait one stylesheet edit in five in the latency
-        benchmark. (Run instead once serve was idle, it broke the browser tests, which drive
-        chromium with Playwright in serve's own process; not understood, so not done.)
+        unfrozen and collected, here, so cyclic garbage of old builds is freed.
         """
         self.since_collect += 1
         if self.since_collect >= COLLECT_EVERY:
