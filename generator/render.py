@@ -188,8 +188,8 @@ def plan_html(linked: LinkedSite, memo: PlanMemo | None = None) -> list[Page]:
     for path, chunk, pager in paginate(corrections, per_page, "corrections"):
         pages.append(Page(path, "corrections.html", "Corrections", {"items": chunk, "pager": pager}, deps, frozenset({"corrections"})))
 
-    shown = {f"actor:{i}" for i in linked.actor_cards} | {f"expert:{i}" for i in linked.expert_sections}
-    pages.append(Page("map/index.html", "map.html", "Actor map", {}, every_briefing(shown), frozenset({"actors", "experts"})))
+    mapped = {f"actor:{i}" for i in linked.actor_cards} | {f"expert:{i}" for i in linked.expert_sections}
+    pages.append(Page("map/index.html", "map.html", "Actor map", {}, every_briefing(mapped), frozenset({"actors", "experts"})))
 
     pages.append(Page("search/index.html", "search.html", "Search", {}))
     pages.append(Page("404.html", "404.html", "Page not found", {}, frozenset({"asset:style.css"}), standalone=True))  # base.html inlines the stylesheet here
