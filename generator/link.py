@@ -76,9 +76,7 @@ class Entry:
         """Return this entry holding the registries' entries for the changed ids (their ids are the same, so is who is in it); every other card and section, and the keys, stay the same objects."""
         cards = tuple(ActorCard(actors[c.actor.id], c.role, c.briefing) if c.actor.id in changed_actors else c for c in self.actors)
         sections = tuple(ExpertSection(experts[x.expert.id], x.role, x.views, x.briefing) if x.expert.id in changed_experts else x for x in self.experts)
-        entry = Entry(self.briefing, cards, sections, self.related)
-        entry.__dict__.update((k, v) for k, v in self.__dict__.items() if k in ("key", "card_keys", "own_keys", "page_keys", "related_slugs"))
-        return entry
+        return self._keeping(Entry(self.briefing, cards, sections, self.related), ("key", "card_keys", "own_keys", "page_keys", "related_slugs"))
 
     def with_related(self, related: tuple[Briefing, ...]) -> Entry:
         """Return this entry with other related briefings; it keeps the keys already made of what did not change (its card's, its own, what related briefings are found from), as the same objects.
@@ -86,8 +84,11 @@ class Entry:
         A card shows no related briefings: the plan then sees, by identity, that the
         cards of a list are as they were (render.PlanMemo).
         """
-        entry = Entry(self.briefing, self.actors, self.experts, related)
-        entry.__dict__.update((k, v) for k, v in self.__dict__.items() if k in ("key", "card_keys", "own_keys"))
+        return self._keeping(Entry(self.briefing, self.actors, self.experts, related), ("key", "card_keys", "own_keys"))
+
+    def _keeping(self, entry: Entry, names: tuple[str, ...]) -> Entry:
+        """Return entry with those of this entry's keys (cached properties) already made that the names say it shares."""
+        entry.__dict__.update((k, v) for k, v in self.__dict__.items() if k in names)
         return entry
 
 
@@ -212,7 +213,6 @@ def _patched(previous: LinkedSite | None, site: Site, entries: list[Entry], keys
     if previous is None or previous.keys != keys:
         return None
     swap: dict[int, object] = {}  # id of an old object (alive in previous) -> the new one in its place
-    registries = 0
     for old_registry, registry in ((previous.site.actors, site.actors), (previous.site.experts, site.experts)):
         if old_registry is registry:
             continue
@@ -224,7 +224,7 @@ def _patched(previous: LinkedSite | None, site: Site, entries: list[Entry], keys
                 if now.name != was.name:  # co-actors and an actor's experts are ordered by name
                     return None
                 swap[id(was)] = now
-                registries += 1
+    registries = bool(swap)  # registry entries changed: the lists of them change too
     changed = [(old, new) for old, new in zip(previous.entries, entries) if old is not new]
     if len(changed) > PATCH_LIMIT:
         return None
@@ -272,10 +272,6 @@ def _patched(previous: LinkedSite | None, site: Site, entries: list[Entry], keys
         years=patch(previous.years, {new.briefing.date.year for old, new in changed if new.briefing is not old.briefing}),
         events=MappingProxyType(events),
     )
-
-
-def _same_objects(a: Mapping[str, object], b: Mapping[str, object]) -> bool:
-    return a is b or (len(a) == len(b) and all(b.get(k) is v for k, v in a.items()))
 
 
 def _reusable(site: Site, previous: LinkedSite | None) -> Callable[[Briefing], Entry | None]:

@@ -430,4 +430,3 @@ def _static(theme_files: dict[str, Path], assets: dict[str, str], source: Path, 
     outputs = asset_outputs(theme_files, assets)
     outputs += [Output(rel, (source / "static" / rel).read_bytes(), frozenset({f"static:{rel}"})) for rel in static]
     return outputs
-
