@@ -6,6 +6,7 @@
   "use strict";
   var script = document.currentScript;
   var digest = script.getAttribute("data-digest");
+  var build = Number(script.getAttribute("data-build")) || 0; // the build this page (and its stylesheets) came from
   var overlay = null;
   var delay = 200;
   var current = null; // the open socket, told of the page's new digest after a swap
@@ -34,7 +35,7 @@
 
   function hello() {
     if (current && current.readyState === WebSocket.OPEN) {
-      current.send(JSON.stringify({ path: location.pathname, digest: digest }));
+      current.send(JSON.stringify({ path: location.pathname, digest: digest, build: build }));
     }
   }
 
@@ -43,6 +44,7 @@
       refresh();
     } else if (message.type === "css") {
       swap(message.paths, message.build);
+      build = message.build;
     } else if (message.type === "error") {
       show(message);
     }
@@ -71,6 +73,7 @@
         }
         replace(next);
         digest = tag.getAttribute("data-digest");
+        build = Number(tag.getAttribute("data-build")) || build;
         hello();
       })
       .catch(function () {

@@ -99,14 +99,14 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
 
 
-def script_tag(page_digest: str) -> bytes:
-    """Return the tag injected into a served HTML page."""
-    return f'<script src="{SCRIPT_URL}" data-digest="{page_digest}"></script>'.encode()
+def script_tag(page_digest: str, build: int = 0) -> bytes:
+    """Return the tag injected into a served HTML page: the page's digest, and the build it was served from."""
+    return f'<script src="{SCRIPT_URL}" data-digest="{page_digest}" data-build="{build}"></script>'.encode()
 
 
-def inject(html: bytes, page_digest: str) -> bytes:
+def inject(html: bytes, page_digest: str, build: int = 0) -> bytes:
     """Return the page with the live-reload script before its last </body> (or at its end)."""
-    tag = script_tag(page_digest)
+    tag = script_tag(page_digest, build)
     at = html.lower().rfind(b"</body>")
     return html + tag if at < 0 else html[:at] + tag + html[at:]
 
@@ -460,6 +460,9 @@ class PreviewServer:
                     del self.awaited[client.digest]
                 self.built.notify_all()
         reply = self._message(client, snapshot, (), recovered=False)
+        served = message.get("build")
+        if reply is None and isinstance(served, int) and 0 < served < snapshot.number:  # a stylesheet may have changed since: its page did not
+            reply = {"type": "css", "build": snapshot.number, "paths": sorted("/" + p for p in snapshot.files if p.endswith(".css"))}
         if reply is not None and not client.send(reply):
             self._drop(client)
 
@@ -558,7 +561,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         kind = TYPES.get(Path(found).suffix) or mimetypes.guess_type(found)[0] or "application/octet-stream"
         if found.endswith(".html"):
-            data, kind = inject(data, snapshot.digests[found]), "text/html; charset=utf-8"
+            data, kind = inject(data, snapshot.digests[found], snapshot.number), "text/html; charset=utf-8"
         elif kind.startswith("text/") and "charset" not in kind:
             kind += "; charset=utf-8"
         self._send(status, data, kind, head, extra={"X-Briefing-Build": str(snapshot.number)})  # which build answered (its open pages only, while incomplete)

@@ -465,6 +465,22 @@ def test_a_page_that_missed_a_build_is_told_to_reload_when_it_connects(server: P
         assert json.loads(client.recv(timeout=TIMEOUT))["type"] == "reload"
 
 
+def test_a_page_served_by_an_older_build_is_told_to_swap_its_stylesheets_when_it_connects(server: PreviewServer) -> None:
+    snapshot = server.wait_for_build(server.snapshot.number, TIMEOUT)
+    assert snapshot is not None
+    digest = snapshot.digests["index.html"]
+    with ws(server) as client:  # its page is current, but a stylesheet may have changed between its load and its hello
+        client.send(json.dumps({"path": "/", "digest": digest, "build": snapshot.number - 1 if snapshot.number > 1 else 0}))
+        if snapshot.number > 1:
+            told = json.loads(client.recv(timeout=TIMEOUT))
+            assert told["type"] == "css" and told["build"] == snapshot.number
+            assert told["paths"] and all(p.endswith(".css") for p in told["paths"])
+    with ws(server) as client:  # served by the current build: nothing to catch up
+        client.send(json.dumps({"path": "/", "digest": digest, "build": snapshot.number}))
+        with pytest.raises(TimeoutError):
+            client.recv(timeout=0.5)
+
+
 def test_editor_temp_files_cause_no_rebuild_and_a_burst_causes_one(server: PreviewServer, site: Path) -> None:
     recorder: Recorder = server.recorder  # type: ignore[attr-defined]
     folder = site / "content" / "briefings" / "2025"
