@@ -6,7 +6,9 @@
   "use strict";
   var script = document.currentScript;
   var digest = script.getAttribute("data-digest");
-  var build = Number(script.getAttribute("data-build")) || 0; // the build this page (and its stylesheets) came from
+  var build = Number(script.getAttribute("data-build")) || 0; // the build this page's stylesheets came from
+  var restyle = []; // stylesheets that changed with the page: swapped when its new version is swapped in
+  var leaving = []; // stylesheet links being replaced, removed once their successor has loaded
   var overlay = null;
   var delay = 200;
   var current = null; // the open socket, told of the page's new digest after a swap
@@ -41,6 +43,11 @@
 
   function handle(message) {
     if (message.type === "reload") {
+      (message.css || []).forEach(function (path) {
+        if (restyle.indexOf(path) < 0) {
+          restyle.push(path);
+        }
+      });
       refresh();
     } else if (message.type === "css") {
       swap(message.paths, message.build);
@@ -74,6 +81,8 @@
         replace(next);
         digest = tag.getAttribute("data-digest");
         build = Number(tag.getAttribute("data-build")) || build;
+        swap(restyle, build); // the head, and so its stylesheets, stayed
+        restyle = [];
         hello();
       })
       .catch(function () {
@@ -100,11 +109,11 @@
   }
 
   // What <head> loads besides its description, spelled the same way for both documents
-  // (a stylesheet swapped in place carries ?build=N).
+  // (a stylesheet swapped in place carries ?build=N; the one it replaces, still loading, is left out).
   function kept(doc) {
     return Array.prototype.filter
       .call(doc.head.children, function (el) {
-        return !el.matches(DESCRIPTION);
+        return !el.matches(DESCRIPTION) && leaving.indexOf(el) < 0;
       })
       .map(function (el) {
         if (el.tagName === "LINK" && el.hasAttribute("href")) {
@@ -139,21 +148,40 @@
     window.scrollTo(x, y);
   }
 
+  // Load each of these stylesheets again beside its link, then remove the old link (and any
+  // link it was itself replacing), so the page is never unstyled and never keeps two.
   function swap(paths, build) {
     var links = document.querySelectorAll('link[rel~="stylesheet"]');
     Array.prototype.forEach.call(links, function (link) {
       var url = new URL(link.getAttribute("href"), location.href);
-      if (url.origin !== location.origin || paths.indexOf(url.pathname) < 0) {
+      if (leaving.indexOf(link) >= 0 || url.origin !== location.origin || paths.indexOf(url.pathname) < 0) {
         return;
       }
       url.searchParams.set("build", build);
       var next = link.cloneNode();
       next.href = url.href;
+      next.replacing = link;
+      leaving.push(link);
       next.onload = function () {
-        link.remove();
+        for (var old = link; old; old = old.replacing) {
+          forget(old);
+          old.remove();
+        }
+        next.replacing = null;
+      };
+      next.onerror = function () {
+        forget(link);
+        next.remove();
       };
       link.after(next);
     });
+  }
+
+  function forget(link) {
+    var at = leaving.indexOf(link);
+    if (at >= 0) {
+      leaving.splice(at, 1);
+    }
   }
 
   function show(message) {

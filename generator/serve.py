@@ -94,13 +94,18 @@ class Snapshot:
     errors: tuple[Diagnostic, ...] = ()
     complete: bool = True  # False while the build numbered so renders the pages not open
 
+    @property
+    def styles(self) -> int:
+        """The build whose stylesheets this snapshot serves: its own, or the last whole build's while it is not complete."""
+        return self.number if self.complete else self.number - 1
+
 
 def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
 
 
 def script_tag(page_digest: str, build: int = 0) -> bytes:
-    """Return the tag injected into a served HTML page: the page's digest, and the build it was served from."""
+    """Return the tag injected into a served HTML page: the page's digest, and the build whose stylesheets it links."""
     return f'<script src="{SCRIPT_URL}" data-digest="{page_digest}" data-build="{build}"></script>'.encode()
 
 
@@ -428,11 +433,11 @@ class PreviewServer:
         if snapshot.errors:
             return {"type": "error", "build": snapshot.number, "text": format_text(list(snapshot.errors)), "diagnostics": [d.as_dict() for d in snapshot.errors]}
         page = self._page_for(client.page, snapshot)
+        css = ["/" + p for p in changed if p.endswith(".css")]  # a page swapped in keeps its stylesheets: it swaps these too
         if recovered or snapshot.digests.get(page, "") != client.digest:
-            return {"type": "reload", "build": snapshot.number}
+            return {"type": "reload", "build": snapshot.number, "css": css}
         if any(not p.endswith((".html", ".md", ".css", ".xml", ".json", ".txt")) for p in changed):
-            return {"type": "reload", "build": snapshot.number}  # an image or script the page may show
-        css = ["/" + p for p in changed if p.endswith(".css")]
+            return {"type": "reload", "build": snapshot.number, "css": css}  # an image or script the page may show
         if css:
             return {"type": "css", "build": snapshot.number, "paths": css}
         return None
@@ -459,10 +464,9 @@ class PreviewServer:
                 if not self.awaited[client.digest]:
                     del self.awaited[client.digest]
                 self.built.notify_all()
-        reply = self._message(client, snapshot, (), recovered=False)
-        served = message.get("build")
-        if reply is None and isinstance(served, int) and 0 < served < snapshot.number:  # a stylesheet may have changed since: its page did not
-            reply = {"type": "css", "build": snapshot.number, "paths": sorted("/" + p for p in snapshot.files if p.endswith(".css"))}
+        served = message.get("build")  # the build its stylesheets came from: one saved since may not have reached it
+        stale = isinstance(served, int) and 0 < served < snapshot.styles
+        reply = self._message(client, snapshot, tuple(sorted(p for p in snapshot.files if p.endswith(".css"))) if stale else (), recovered=False)
         if reply is not None and not client.send(reply):
             self._drop(client)
 
@@ -561,7 +565,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         kind = TYPES.get(Path(found).suffix) or mimetypes.guess_type(found)[0] or "application/octet-stream"
         if found.endswith(".html"):
-            data, kind = inject(data, snapshot.digests[found], snapshot.number), "text/html; charset=utf-8"
+            data, kind = inject(data, snapshot.digests[found], snapshot.styles), "text/html; charset=utf-8"
         elif kind.startswith("text/") and "charset" not in kind:
             kind += "; charset=utf-8"
         self._send(status, data, kind, head, extra={"X-Briefing-Build": str(snapshot.number)})  # which build answered (its open pages only, while incomplete)

@@ -18,7 +18,7 @@ from websockets.sync.client import connect
 
 from conftest import hear_ctrl_c
 from generator.pipeline import BuildConfig, build
-from generator.serve import PreviewServer, Rebuild, ServeConfig, ServeError, host_allowed, inject, origin_allowed, resolve, script_tag
+from generator.serve import PreviewServer, Rebuild, ServeConfig, ServeError, Snapshot, host_allowed, inject, origin_allowed, resolve, script_tag
 from generator import pipeline as pipeline_module
 from generator import serve as serve_module
 from generator.cli import main
@@ -400,6 +400,7 @@ def test_the_open_page_is_published_and_told_before_the_rest_of_the_build(server
             assert reached.wait(TIMEOUT)
             status, headers, body = get(server, "/" + page)
             assert (status, headers["x-briefing-build"]) == (200, str(number)) and b"Kim set off from Pyongyang" in body
+            assert f'data-build="{number - 1}"'.encode() in body  # its stylesheets are still the last whole build's
             assert b"Kim set off from Pyongyang" not in get(server, "/" + twin)[2]  # not yet: the build has not ended
             assert server.wait_for_build(number, 0.2) is None  # and nobody waiting for the whole build is answered early
         finally:
@@ -409,7 +410,9 @@ def test_the_open_page_is_published_and_told_before_the_rest_of_the_build(server
         assert page in rebuild.changed and twin in rebuild.changed
         assert server.wait_for_build(number, TIMEOUT) is not None
         assert b"Kim set off from Pyongyang" in get(server, "/" + twin)[2]
-        assert strip_script(get(server, "/" + page)[2]) == strip_script(body)  # the page published ahead is the build's own
+        after = get(server, "/" + page)[2]
+        assert strip_script(after) == strip_script(body)  # the page published ahead is the build's own
+        assert f'data-build="{number}"'.encode() in after
         with pytest.raises(TimeoutError):
             mine.recv(timeout=0.5)
 
@@ -426,6 +429,21 @@ def test_a_stylesheet_edit_swaps_css_without_reload(server: PreviewServer, site:
         message = json.loads(client.recv(timeout=TIMEOUT))
         assert message["type"] == "css" and message["paths"] == ["/assets/style.css"]
         assert get(server, "/assets/style.css")[2].endswith(b".x { color: red }\n")
+
+
+def test_a_page_told_to_reload_hears_which_stylesheets_changed_with_it(server: PreviewServer, site: Path) -> None:
+    theme = site / "themes" / "default"
+    if not theme.exists():
+        shutil.copytree(REPO / "themes" / "default", theme)
+        server.recorder.wait(server.recorder.settle(server) + 1)  # type: ignore[attr-defined]
+    with ws(server) as client:
+        client.send(json.dumps({"path": "/", "digest": "an-old-digest", "build": server.snapshot.number}))
+        assert json.loads(client.recv(timeout=TIMEOUT)) == {"type": "reload", "build": server.snapshot.number, "css": []}
+        # The page has not said what it shows since: the next build tells it to reload again, and
+        # which stylesheets changed, since a page swapped in keeps the ones it has.
+        (theme / "static" / "style.css").write_text((theme / "static" / "style.css").read_text() + "\n.y { color: blue }\n")
+        message = json.loads(client.recv(timeout=TIMEOUT))
+        assert message["type"] == "reload" and message["css"] == ["/assets/style.css"]
 
 
 def test_a_broken_source_shows_the_error_and_keeps_the_last_good_site(server: PreviewServer, site: Path) -> None:
@@ -459,22 +477,38 @@ def test_a_broken_source_shows_the_error_and_keeps_the_last_good_site(server: Pr
             actor.write_text(good, "utf-8")
 
 
-def test_a_page_that_missed_a_build_is_told_to_reload_when_it_connects(server: PreviewServer) -> None:
+def _a_second_build(server: PreviewServer, site: Path) -> Snapshot:
+    """Return the served snapshot once it is whole and not the first build (a page can then be older than it)."""
+    if server.snapshot.number == 1:
+        recorder: Recorder = server.recorder  # type: ignore[attr-defined]
+        before = recorder.settle(server)
+        config = site / "content" / "site.yaml"
+        config.write_bytes(config.read_bytes())  # an event, and a rebuild that changes nothing
+        recorder.wait(before + 1)
+    snapshot = server.wait_for_build(server.snapshot.number, TIMEOUT)
+    assert snapshot is not None and snapshot.number > 1
+    return snapshot
+
+
+def test_a_page_that_missed_a_build_is_told_to_reload_when_it_connects(server: PreviewServer, site: Path) -> None:
     with ws(server) as client:
         client.send(json.dumps({"path": "/", "digest": "an-old-digest"}))
         assert json.loads(client.recv(timeout=TIMEOUT))["type"] == "reload"
+    snapshot = _a_second_build(server, site)
+    with ws(server) as client:  # its stylesheets are older too: it swaps them all with its new version
+        client.send(json.dumps({"path": "/", "digest": "an-old-digest", "build": snapshot.number - 1}))
+        told = json.loads(client.recv(timeout=TIMEOUT))
+        assert told["type"] == "reload" and told["css"] == sorted("/" + p for p in snapshot.files if p.endswith(".css"))
 
 
-def test_a_page_served_by_an_older_build_is_told_to_swap_its_stylesheets_when_it_connects(server: PreviewServer) -> None:
-    snapshot = server.wait_for_build(server.snapshot.number, TIMEOUT)
-    assert snapshot is not None
+def test_a_page_served_by_an_older_build_is_told_to_swap_its_stylesheets_when_it_connects(server: PreviewServer, site: Path) -> None:
+    snapshot = _a_second_build(server, site)
     digest = snapshot.digests["index.html"]
     with ws(server) as client:  # its page is current, but a stylesheet may have changed between its load and its hello
-        client.send(json.dumps({"path": "/", "digest": digest, "build": snapshot.number - 1 if snapshot.number > 1 else 0}))
-        if snapshot.number > 1:
-            told = json.loads(client.recv(timeout=TIMEOUT))
-            assert told["type"] == "css" and told["build"] == snapshot.number
-            assert told["paths"] and all(p.endswith(".css") for p in told["paths"])
+        client.send(json.dumps({"path": "/", "digest": digest, "build": snapshot.number - 1}))
+        told = json.loads(client.recv(timeout=TIMEOUT))
+        assert told["type"] == "css" and told["build"] == snapshot.number
+        assert told["paths"] and all(p.endswith(".css") for p in told["paths"])
     with ws(server) as client:  # served by the current build: nothing to catch up
         client.send(json.dumps({"path": "/", "digest": digest, "build": snapshot.number}))
         with pytest.raises(TimeoutError):

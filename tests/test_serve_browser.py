@@ -65,6 +65,13 @@ def save(path: Path, old: str, new: str) -> None:
     os.replace(tmp, path)
 
 
+def restore(server: PreviewServer, path: Path, old: str, new: str) -> None:
+    """Undo a test's edit and wait until its build is served, so the next test starts from a settled site."""
+    number = server.snapshot.number
+    save(path, old, new)
+    assert server.wait_for_build(number + 1, WAIT_MS / 1000) is not None
+
+
 def briefing_source(site: Path) -> Path:
     return next(site.glob(f"content/briefings/**/{SLUG}.md"))
 
@@ -110,7 +117,7 @@ def test_a_page_with_scripts_of_its_own_reloads(page, server: PreviewServer, sit
     try:
         page.wait_for_function("() => document.title.includes('Reloaded') && !window.__sameDocument")  # search.js must run in the new page
     finally:
-        save(config, title + " Reloaded", title)
+        restore(server, config, title + " Reloaded", title)
 
 
 def test_a_stylesheet_edit_applies_without_navigating(page, server: PreviewServer, site: Path) -> None:  # type: ignore[no-untyped-def]
@@ -120,6 +127,48 @@ def test_a_stylesheet_edit_applies_without_navigating(page, server: PreviewServe
     page.wait_for_function("() => getComputedStyle(document.body).outlineColor === 'rgb(1, 2, 3)'")
     assert page.evaluate("() => window.__sameDocument") is True  # swapped in place: no navigation
     assert page.locator('link[rel="stylesheet"]').count() >= 1
+
+
+def test_a_stylesheet_saved_with_the_page_applies_when_the_page_is_swapped_in(page, server: PreviewServer, site: Path) -> None:  # type: ignore[no-untyped-def]
+    open_briefing(page, server)
+    config = site / "content" / "site.yaml"
+    title = next(line for line in config.read_text("utf-8").splitlines() if line.startswith("title:"))
+    css = site / "themes" / "default" / "static" / "style.css"
+    rule = "body { border-top: 5px solid rgb(4, 5, 6); }\n"
+    save(config, title, title + " Restyled")  # every page changes, and the stylesheet with them
+    save(css, "", rule)
+    try:
+        page.wait_for_function("() => document.title.includes('Restyled') && getComputedStyle(document.body).borderTopColor === 'rgb(4, 5, 6)'")
+        assert page.evaluate("() => window.__sameDocument") is True  # the new document was swapped in, and the stylesheet beside it
+    finally:
+        restore(server, css, rule, "")
+        restore(server, config, title + " Restyled", title)
+
+
+def test_a_page_swapped_in_while_its_stylesheet_loads_ends_with_one_stylesheet(page, server: PreviewServer, site: Path) -> None:  # type: ignore[no-untyped-def]
+    held: list[object] = []
+    page.route("**/assets/style.css?build=*", lambda route: held.append(route))  # the swapped stylesheet does not load until released
+    open_briefing(page, server)
+    links = page.locator('link[rel="stylesheet"]').count()
+    css = site / "themes" / "default" / "static" / "style.css"
+    rule = "body { border-bottom: 5px solid rgb(7, 8, 9); }\n"
+    save(css, "", rule)
+    try:
+        page.wait_for_function(f"() => document.querySelectorAll('link[rel=\"stylesheet\"]').length === {links + 1}")
+        save(briefing_source(site), "title: Kim Jong Un", "title: Restyled Kim Jong Un")  # the page changes while its stylesheet loads
+        page.wait_for_function("() => document.querySelector('h1').textContent.startsWith('Restyled')")
+        assert page.evaluate("() => window.__sameDocument") is True  # the loading stylesheet did not make the page reload
+        assert held
+        while held:
+            held.pop().continue_()  # type: ignore[attr-defined]
+        page.wait_for_function("() => getComputedStyle(document.body).borderBottomColor === 'rgb(7, 8, 9)'")
+        page.wait_for_function(f"() => document.querySelectorAll('link[rel=\"stylesheet\"]').length === {links}")
+        assert page.evaluate("() => window.__sameDocument") is True
+    finally:
+        while held:
+            held.pop().continue_()  # type: ignore[attr-defined]
+        restore(server, css, rule, "")
+        restore(server, briefing_source(site), "title: Restyled Kim Jong Un", "title: Kim Jong Un")
 
 
 def test_a_broken_source_shows_an_overlay_and_fixing_it_reloads(page, server: PreviewServer, site: Path) -> None:  # type: ignore[no-untyped-def]
