@@ -559,6 +559,32 @@ def test_a_burst_of_many_files_with_gaps_past_the_one_file_window_causes_one_reb
         recorder.settle(server)
 
 
+def test_a_due_garbage_collection_waits_until_serve_is_idle(server: PreviewServer, site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    recorder: Recorder = server.recorder  # type: ignore[attr-defined]
+    before = recorder.settle(server)
+    monkeypatch.setattr(serve_module, "COLLECT_IDLE", 1.0)
+    collected = threading.Event()
+    monkeypatch.setattr(server, "_collect", lambda: (setattr(server, "since_collect", 0), collected.set()))
+    server.since_collect = serve_module.COLLECT_EVERY - 1
+    source = site / "content" / "site.yaml"
+    text = source.read_text("utf-8")
+    try:
+        source.write_text(text + "\n", "utf-8")
+        recorder.wait(before + 1)  # the rebuild that makes a collection due does not run it ...
+        deadline = time.monotonic() + TIMEOUT
+        while server.since_collect < serve_module.COLLECT_EVERY and time.monotonic() < deadline:  # (counted after the rebuild is recorded)
+            time.sleep(0.01)
+        assert server.since_collect == serve_module.COLLECT_EVERY and not collected.is_set()
+        source.write_text(text, "utf-8")  # ... nor does a save within the idle time ...
+        recorder.wait(before + 2)
+        assert not collected.is_set()
+        assert collected.wait(TIMEOUT)  # ... it runs once nothing changed for COLLECT_IDLE
+        assert server.since_collect == 0
+    finally:
+        source.write_text(text, "utf-8")
+        recorder.settle(server)
+
+
 def test_serve_command_prints_the_url_and_stops_cleanly_on_ctrl_c(site: Path) -> None:
     command = [sys.executable, "-m", "generator", "serve", "--source", str(site), "--port", "0"]
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=hear_ctrl_c)
