@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from .cache import SETTLE_NS, folder_entries
@@ -61,6 +62,17 @@ class Listing:
 
     entries: tuple[tuple[str, bool, bool], ...]
     made: dict[tuple[str, str, tuple[str, ...]], list[tuple[str, str, bool]]] = field(default_factory=dict, compare=False, repr=False)  # _files' per folder: made once per listing
+    read: dict[tuple[str, ...], tuple[tuple[RawFile, ...], tuple[str, ...]]] = field(default_factory=dict, compare=False, repr=False)  # load_sources' files read here, and their paths, while the watcher vouches for the folder
+
+    @cached_property
+    def folders(self) -> tuple[tuple[str, bool], ...]:
+        """(name, is a symbolic link) of the folders listed."""
+        return tuple((name, is_link) for name, is_dir, is_link in self.entries if is_dir)
+
+    @cached_property
+    def has_links(self) -> bool:
+        """Whether a file listed is a symbolic link (its stat is read at every load: nobody watches its target)."""
+        return any(is_link and not is_dir for _, is_dir, is_link in self.entries)
 
     def files(self, path: str, rel: str, suffixes: tuple[str, ...]) -> list[tuple[str, str, bool]]:
         """Return (path, path relative to the project, is a symbolic link) of the files listed with one of the suffixes; made once for a listing (a rebuild reuses unchanged folders' listings)."""
@@ -114,14 +126,24 @@ def _listing(path: str, rel: str, memo: LoadMemo | None, touched: Touched) -> Li
     return listing
 
 
+Chunk = tuple[Listing | None, list[tuple[str, str, bool]]]  # one folder's files; with its listing when the watcher vouches for every one of them
+
+
 def _files(folder: Path, root: Path, suffixes: tuple[str, ...], diagnostics: Diagnostics, memo: LoadMemo | None = None, touched: Touched = None) -> list[tuple[str, str, bool]]:
-    """Return (path, path relative to root, whether its stat must be read) of the files under folder with one of the suffixes, in os.walk's sorted order; refuse links leaving root.
+    """Return (path, path relative to root, whether its stat must be read) of the files under folder with one of the suffixes, in os.walk's sorted order; refuse links leaving root."""
+    return [file for _, files in _chunks(folder, root, suffixes, diagnostics, memo, touched) for file in files]
+
+
+def _chunks(folder: Path, root: Path, suffixes: tuple[str, ...], diagnostics: Diagnostics, memo: LoadMemo | None = None, touched: Touched = None) -> list[Chunk]:
+    """Return _files' answer folder by folder.
 
     Given the memo and the paths the watcher saw change, a folder with no change in it
     or above it is not listed again, and a file that did not change (and is no symbolic
-    link, whose target nobody watches) need not have its stat read.
+    link, whose target nobody watches) need not have its stat read. A folder none of whose
+    files need it comes with its listing, which keeps what was read there
+    (`Listing.read`, emptied whenever the folder is not vouched for).
     """
-    found: list[tuple[str, str, bool]] = []
+    found: list[Chunk] = []
     if not folder.is_dir():
         return found
     real_root = root.resolve()
@@ -134,26 +156,34 @@ def _files(folder: Path, root: Path, suffixes: tuple[str, ...], diagnostics: Dia
         if listing is None:
             return
         every = touched is None or _touches(touched, rel.rstrip("/"))  # nothing vouched for here
-        for name, is_dir, is_link in listing.entries:
-            if not is_dir or not is_link:
+        for name, is_link in listing.folders:
+            if not is_link:
                 continue
             shown = Pos(rel + name)
             if not inside(os.path.join(path, name)):  # never entered; say so rather than skip it
                 diagnostics.error(shown, "symbolic link points outside the site project; refused")
             else:
                 diagnostics.warning(shown, "symbolic link to a folder is not followed; link the files instead")
-        for file, shown, is_link in listing.files(path, rel, suffixes):
-            if is_link:
-                if not inside(file):
-                    diagnostics.error(Pos(shown), "symbolic link points outside the site project; refused")
-                    continue
-                if memo is not None:
-                    memo.links.add(file)
-            elif memo is not None and memo.links:
-                memo.links.discard(file)
-            found.append((file, shown, every or shown in touched))  # type: ignore[operator]  (a link is checked anyway: read_file)
-        for name, is_dir, is_link in listing.entries:
-            if is_dir and not is_link:
+        files = listing.files(path, rel, suffixes)
+        folder = rel.rstrip("/")
+        if memo is not None and not every and not listing.has_links and not any(os.path.dirname(t) == folder for t in touched):  # type: ignore[union-attr]
+            found.append((listing, files))  # (path, rel, is a link: False) is (path, rel, must be checked: False)
+        else:
+            listing.read.clear()
+            checked: list[tuple[str, str, bool]] = []
+            for file, shown, is_link in files:
+                if is_link:
+                    if not inside(file):
+                        diagnostics.error(Pos(shown), "symbolic link points outside the site project; refused")
+                        continue
+                    if memo is not None:
+                        memo.links.add(file)
+                elif memo is not None and memo.links:
+                    memo.links.discard(file)
+                checked.append((file, shown, every or shown in touched))  # type: ignore[operator]  (a link is checked anyway: read_file)
+            found.append((None, checked))
+        for name, is_link in listing.folders:
+            if not is_link:
                 visit(os.path.join(path, name), rel + name + "/")
 
     visit(str(folder), folder.relative_to(root).as_posix() + "/")
@@ -221,12 +251,21 @@ def load_sources(root: Path, diagnostics: Diagnostics, memo: LoadMemo | None = N
     current: set[str] = set()  # the files read: the memo keeps only these
 
     def read_all(folder: Path, suffixes: tuple[str, ...]) -> tuple[RawFile, ...]:
-        files = []
-        for path, rel, check in _files(folder, root, suffixes, diagnostics, memo, touched):
-            found = read_file(path, rel, diagnostics, memo, settled, check)
-            if found is not None:
-                files.append(found)
-                current.add(path)
+        files: list[RawFile] = []
+        for listing, chunk in _chunks(folder, root, suffixes, diagnostics, memo, touched):
+            if listing is not None:  # no file here changed: what was read here last time stands, if all of it came from the memo
+                kept = listing.read.get(suffixes)
+                if kept is None and all(path in memo for path, _, _ in chunk):
+                    kept = listing.read[suffixes] = (tuple(memo[path][1] for path, _, _ in chunk), tuple(path for path, _, _ in chunk))
+                if kept is not None:
+                    files += kept[0]
+                    current.update(kept[1])
+                    continue
+            for path, rel, check in chunk:
+                found = read_file(path, rel, diagnostics, memo, settled, check)
+                if found is not None:
+                    files.append(found)
+                    current.add(path)
         return tuple(files)
 
     site_path = content / "site.yaml"

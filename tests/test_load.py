@@ -135,6 +135,31 @@ def test_with_the_watchers_paths_only_those_files_and_folders_are_looked_at(make
     assert _load_touched(root, memo, frozenset()) == load_sources(root, Diagnostics())
 
 
+def test_a_folder_the_watcher_vouches_for_keeps_what_was_read_there_until_a_file_in_it_is_reported(make_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(load, "SETTLE_NS", 0)
+    root = make_site()
+    first = root / "content/briefings/first.md"
+    other = root / "content/briefings/2031/other.md"  # a folder of its own, reported on its own
+    other.parent.mkdir()
+    other.write_text(first.read_text("utf-8"), "utf-8")
+    memo = LoadMemo()
+    _load_touched(root, memo, None)
+    _load_touched(root, memo, frozenset())
+    reads: list[str] = []
+    real_read = load.read_file
+    monkeypatch.setattr(load, "read_file", lambda path, rel, *a, **k: (reads.append(rel), real_read(path, rel, *a, **k))[1])
+    _load_touched(root, memo, frozenset())
+    assert not [r for r in reads if r.startswith("content/briefings/")]  # each folder's files taken as one piece
+    first.write_text(first.read_text("utf-8").replace("Body text.", "Edited body."), "utf-8")
+    assert "Edited body." in (_text(_load_touched(root, memo, frozenset({"content/briefings/first.md"})), "content/briefings/first.md") or "")
+    assert "Edited body." in (_text(_load_touched(root, memo, frozenset()), "content/briefings/first.md") or "")  # not the piece kept before the edit
+    monkeypatch.setattr(load, "SETTLE_NS", 10**19)  # every file fresh: none is kept in the memo once read
+    first.write_text(first.read_text("utf-8").replace("Edited body.", "Fresh body."), "utf-8")
+    assert "Fresh body." in (_text(_load_touched(root, memo, frozenset({"content/briefings/first.md"})), "content/briefings/first.md") or "")
+    assert "Fresh body." in (_text(_load_touched(root, memo, frozenset({"content/briefings/2031/other.md"})), "content/briefings/first.md") or "")  # its folder vouched for, but the file read again
+    assert _load_touched(root, memo, frozenset()) == load_sources(root, Diagnostics())
+
+
 def test_a_linked_file_is_looked_at_though_the_watcher_says_nothing(make_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
     """Nobody watches a symbolic link's target, so its stat is read on every rebuild."""
     monkeypatch.setattr(load, "SETTLE_NS", 0)
