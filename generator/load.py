@@ -210,6 +210,7 @@ def read_file(path: str, rel: str, diagnostics: Diagnostics, memo: LoadMemo, set
         st = os.stat(path)
         if st.st_size > MAX_FILE_BYTES:
             diagnostics.error(Pos(rel), f"file is {st.st_size} bytes; a source file may have at most {MAX_FILE_BYTES} (1 MiB): split it or move data to static/")
+            memo.pop(path, None)  # the next rebuild must report it again, not take its last good text
             return None
         key = (st.st_size, st.st_ino, st.st_dev, st.st_mtime_ns, st.st_ctime_ns)
         hit = memo.get(path)
@@ -219,9 +220,11 @@ def read_file(path: str, rel: str, diagnostics: Diagnostics, memo: LoadMemo, set
             data = f.read()
     except OSError as exc:
         diagnostics.error(Pos(rel), f"cannot read file: {exc.strerror}")
+        memo.pop(path, None)
         return None
     text = decode(rel, data, diagnostics)
     if text is None:
+        memo.pop(path, None)
         return None
     raw = RawFile(rel, text)
     if st.st_ctime_ns < settled:  # a fresher stat might not change at the next write in the same clock tick (cache.py)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from typing import Callable
 
@@ -173,3 +174,20 @@ def test_a_linked_file_is_looked_at_though_the_watcher_says_nothing(make_site: C
     _load_touched(root, memo, None)
     target.write_text(target.read_text("utf-8").replace("Body text.", "Through the link."), "utf-8")
     assert "Through the link." in (_text(_load_touched(root, memo, frozenset()), "content/briefings/linked.md") or "")
+
+
+def test_a_seed_that_cannot_be_read_fails_every_rebuild_until_it_is_fixed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failed read forgets the file's last good text: a rebuild for another file must not take it from the memo."""
+    monkeypatch.setattr(load, "SETTLE_NS", 0)
+    repo = Path(__file__).resolve().parent.parent
+    root = tmp_path / "site"
+    for folder in ("content", "seeds"):
+        shutil.copytree(repo / folder, root / folder)
+    config = BuildConfig(root, root / ".out", drafts=True, write=False)
+    state = build(config).state
+    seed = sorted((root / "seeds").glob("*.txt"))[0]
+    seed.write_bytes(seed.read_bytes() + b"\xff\n")
+    broken = build(config, previous=state, touched=frozenset({seed.relative_to(root).as_posix()}))
+    assert broken.failed and any("not valid UTF-8" in d.message for d in broken.diagnostics)
+    again = build(config, previous=state, touched=frozenset({"content/site.yaml"}))  # serve keeps the last good state after a failure
+    assert again.failed and any("not valid UTF-8" in d.message for d in again.diagnostics)
