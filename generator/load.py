@@ -90,6 +90,7 @@ class LoadMemo(dict):  # type: ignore[type-arg]
         super().__init__()
         self.folders: dict[str, Listing] = {}  # folder path -> its entries
         self.links: set[str] = set()  # paths of files that are symbolic links: their stat is always read (nobody watches their targets)
+        self.seeds: tuple[frozenset[str], tuple[str, ...], dict[str, str]] | None = None  # the names asked for, the seed files there were, and the texts read (provenance.read_seeds)
 
 
 Touched = frozenset[str] | None  # the paths (relative to the project, "/"-separated) the watcher saw change since the memo was filled; None: unknown
@@ -290,6 +291,11 @@ def load_sources(root: Path, diagnostics: Diagnostics, memo: LoadMemo | None = N
     for gone in [p for p in memo if p not in current]:
         del memo[gone]
     return raw
+
+
+def touches_folder(touched: Touched, folder: str) -> bool:
+    """Return whether the watcher may have seen a change anywhere under a top folder of the project (always, without its paths)."""
+    return touched is None or any(t == EVERYTHING or t == folder or t.startswith(folder + "/") for t in touched)
 
 
 def must_check(touched: Touched, rel: str) -> bool:

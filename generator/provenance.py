@@ -23,7 +23,7 @@ from typing import Callable, Mapping, Sequence
 from .annotations import DIRECTIVE, FENCE
 from .diagnostics import Diagnostics
 from .extract import paragraph_lines
-from .load import LoadMemo, RawSources, Touched, must_check, read_file, source_path
+from .load import LoadMemo, RawSources, Touched, must_check, read_file, source_path, touches_folder
 from .model import Briefing, Change, Pos, Provenance, Site
 
 TYPOGRAPHY = str.maketrans(
@@ -355,14 +355,28 @@ def describe(change: Change, seed: str) -> str:
 
 
 def read_seeds(raw: RawSources, names: set[str], diagnostics: Diagnostics, memo: LoadMemo | None = None, touched: Touched = None) -> dict[str, str]:
-    """Return the text of each named seed that exists, read as load reads sources (UTF-8, BOM and CRLF handled, the same size limit, the same memo and watcher's paths)."""
-    texts = {}
+    """Return the text of each named seed that exists, read as load reads sources (UTF-8, BOM and CRLF handled, the same size limit, the same memo and watcher's paths).
+
+    When the watcher saw nothing change under seeds/, and the same names are asked of the
+    same seed files, the texts are those read last time (memo.seeds): kept only from a read
+    that reported nothing and found every seed in the load memo, none a symbolic link.
+    """
     memo = LoadMemo() if memo is None else memo
+    last = memo.seeds
+    if last is not None and not touches_folder(touched, "seeds") and last[1] == raw.seeds and last[0] == names:
+        return last[2]
+    texts = {}
     root = str(raw.root)
+    mark = len(diagnostics.items)
+    paths = []
     for name in sorted(names & set(raw.seeds)):
-        found = read_file(source_path(root, f"seeds/{name}"), f"seeds/{name}", diagnostics, memo, check=must_check(touched, f"seeds/{name}"))
+        path = source_path(root, f"seeds/{name}")
+        paths.append(path)
+        found = read_file(path, f"seeds/{name}", diagnostics, memo, check=must_check(touched, f"seeds/{name}"))
         if found is not None:
             texts[name] = found.text
+    clean = len(diagnostics.items) == mark and all(path in memo and path not in memo.links for path in paths)
+    memo.seeds = (frozenset(names), raw.seeds, texts) if clean else None
     return texts
 
 

@@ -176,6 +176,35 @@ def test_a_linked_file_is_looked_at_though_the_watcher_says_nothing(make_site: C
     assert "Through the link." in (_text(_load_touched(root, memo, frozenset()), "content/briefings/linked.md") or "")
 
 
+def test_seeds_the_watcher_vouches_for_are_not_read_again_and_a_broken_one_is_reported_every_time(make_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    from generator import provenance
+
+    monkeypatch.setattr(load, "SETTLE_NS", 0)
+    root = make_site({"seeds/a.txt": "Alpha.\n", "seeds/b.txt": "Beta.\n"})
+    names = {"a.txt", "b.txt"}
+    memo = LoadMemo()
+
+    def seeds(touched: frozenset[str] | None) -> tuple[dict[str, str], list[str]]:
+        diagnostics = Diagnostics()
+        texts = provenance.read_seeds(load_sources(root, diagnostics, memo, touched), names, diagnostics, memo, touched)
+        return texts, [d.message for d in diagnostics.items]
+
+    assert seeds(None) == ({"a.txt": "Alpha.\n", "b.txt": "Beta.\n"}, [])
+    reads: list[str] = []
+    real_read = provenance.read_file
+    monkeypatch.setattr(provenance, "read_file", lambda path, rel, *a, **k: (reads.append(rel), real_read(path, rel, *a, **k))[1])
+    assert seeds(frozenset({"content/site.yaml"})) == ({"a.txt": "Alpha.\n", "b.txt": "Beta.\n"}, []) and reads == []  # nothing under seeds/ reported
+    (root / "seeds/a.txt").write_text("Alpha again.\n", "utf-8")
+    assert seeds(frozenset({"seeds/a.txt"}))[0]["a.txt"] == "Alpha again.\n"
+    assert seeds(frozenset())[0]["a.txt"] == "Alpha again.\n"
+    (root / "seeds/b.txt").write_bytes(b"Beta \xff.\n")
+    texts, errors = seeds(frozenset({"seeds/b.txt"}))
+    assert "b.txt" not in texts and errors and "not valid UTF-8" in errors[0]
+    assert seeds(frozenset())[1] == errors  # reported again by the next rebuild, not hidden by what was kept
+    names.discard("b.txt")
+    assert seeds(frozenset()) == ({"a.txt": "Alpha again.\n"}, [])
+
+
 def test_a_seed_that_cannot_be_read_fails_every_rebuild_until_it_is_fixed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A failed read forgets the file's last good text: a rebuild for another file must not take it from the memo."""
     monkeypatch.setattr(load, "SETTLE_NS", 0)
