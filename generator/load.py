@@ -109,10 +109,14 @@ def _touches(touched: frozenset[str], rel: str) -> bool:
     return False
 
 
-def _listing(path: str, rel: str, memo: LoadMemo | None, touched: Touched) -> Listing | None:
-    """Return a folder's entries, from the memo when the watcher saw nothing change in it or above it (None: it cannot be read)."""
-    folder = rel.rstrip("/")
-    if memo is not None and touched is not None and path in memo.folders and not _touches(touched, folder) and not any(os.path.dirname(t) == folder for t in touched):
+def _vouched(touched: Touched, folder: str) -> bool:
+    """Return whether the watcher saw no change in a folder or above it: no path it reported is the folder, above it, or in it."""
+    return touched is not None and not _touches(touched, folder) and not any(os.path.dirname(t) == folder for t in touched)
+
+
+def _listing(path: str, memo: LoadMemo | None, vouched: bool) -> Listing | None:
+    """Return a folder's entries, from the memo when the watcher vouches for the folder (None: it cannot be read)."""
+    if memo is not None and vouched and path in memo.folders:
         return memo.folders[path]
     try:
         entries = tuple((e.name, is_dir, e.is_symlink()) for e, is_dir in folder_entries(path))
@@ -153,10 +157,12 @@ def _chunks(folder: Path, root: Path, suffixes: tuple[str, ...], diagnostics: Di
         return Path(path).resolve().is_relative_to(real_root)
 
     def visit(path: str, rel: str) -> None:
-        listing = _listing(path, rel, memo, touched)
+        folder = rel.rstrip("/")
+        vouched = _vouched(touched, folder)
+        listing = _listing(path, memo, vouched)
         if listing is None:
             return
-        every = touched is None or _touches(touched, rel.rstrip("/"))  # nothing vouched for here
+        every = touched is None or _touches(touched, folder)  # no file here is vouched for
         for name, is_link in listing.folders:
             if not is_link:
                 continue
@@ -166,8 +172,7 @@ def _chunks(folder: Path, root: Path, suffixes: tuple[str, ...], diagnostics: Di
             else:
                 diagnostics.warning(shown, "symbolic link to a folder is not followed; link the files instead")
         files = listing.files(path, rel, suffixes)
-        folder = rel.rstrip("/")
-        if memo is not None and not every and not listing.has_links and not any(os.path.dirname(t) == folder for t in touched):  # type: ignore[union-attr]
+        if memo is not None and vouched and not listing.has_links:
             found.append((listing, files))  # (path, rel, is a link: False) is (path, rel, must be checked: False)
         else:
             listing.read.clear()
