@@ -417,12 +417,18 @@ def test_the_open_page_is_published_and_told_before_the_rest_of_the_build(server
             mine.recv(timeout=0.5)
 
 
-def test_a_stylesheet_edit_swaps_css_without_reload(server: PreviewServer, site: Path) -> None:
-    page = "index.html"
+def _own_theme(server: PreviewServer, site: Path) -> Path:
+    """Return the site's own copy of the default theme (made, and built, the first time), whose stylesheet a test may edit."""
     theme = site / "themes" / "default"
     if not theme.exists():
         shutil.copytree(REPO / "themes" / "default", theme)
         server.recorder.wait(server.recorder.settle(server) + 1)  # type: ignore[attr-defined]
+    return theme
+
+
+def test_a_stylesheet_edit_swaps_css_without_reload(server: PreviewServer, site: Path) -> None:
+    page = "index.html"
+    theme = _own_theme(server, site)
     with ws(server) as client:
         client.send(json.dumps({"path": "/", "digest": server.snapshot.digests[page]}))
         (theme / "static" / "style.css").write_text((theme / "static" / "style.css").read_text() + "\n.x { color: red }\n")
@@ -432,10 +438,7 @@ def test_a_stylesheet_edit_swaps_css_without_reload(server: PreviewServer, site:
 
 
 def test_a_page_told_to_reload_hears_which_stylesheets_changed_with_it(server: PreviewServer, site: Path) -> None:
-    theme = site / "themes" / "default"
-    if not theme.exists():
-        shutil.copytree(REPO / "themes" / "default", theme)
-        server.recorder.wait(server.recorder.settle(server) + 1)  # type: ignore[attr-defined]
+    theme = _own_theme(server, site)
     with ws(server) as client:
         client.send(json.dumps({"path": "/", "digest": "an-old-digest", "build": server.snapshot.number}))
         assert json.loads(client.recv(timeout=TIMEOUT)) == {"type": "reload", "build": server.snapshot.number, "css": []}
