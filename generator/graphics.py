@@ -736,10 +736,22 @@ def _separate(nodes: list[_Node], right: float, pad: float = 3.0, rounds: int = 
             return
 
 
+def _rings(rings: list[list[str]]) -> dict[str, tuple[float, float]]:
+    """Return places on concentric circles: the first ring's one node at the centre, each next ring one step out and turned by a step (networkx's shell layout)."""
+    step, turn = 1.0 / len(rings), math.pi / len(rings)
+    radius, first = (0.0 if len(rings[0]) == 1 else step), turn
+    pos: dict[str, tuple[float, float]] = {}
+    for ring in rings:
+        for k, node in enumerate(ring):
+            theta = 2 * math.pi * k / len(ring) + first
+            pos[node] = (radius * math.cos(theta), radius * math.sin(theta))
+        radius += step
+        first += turn
+    return pos
+
+
 def layout(graph: ActorGraph, centre: str | None = None, width: float = MAP_WIDTH) -> MapLayout:
     """Return positions for the graph: a force layout of the actors (or rings around `centre`), experts in a column apart."""
-    import networkx as nx
-
     actors = [
         _Node(a.id, a.name, a.url, _radius(n), label=fit(a.name, 200, LABEL_SIZE), label_w=text_width(fit(a.name, 200, LABEL_SIZE), LABEL_SIZE))
         for a, n in graph.actors
@@ -750,14 +762,15 @@ def layout(graph: ActorGraph, centre: str | None = None, width: float = MAP_WIDT
     expert_room = (EXPERT_GAP + 12 + MARGIN + max((text_width(fit(e.name, 180, LABEL_SIZE), LABEL_SIZE) for e, _ in graph.experts), default=0)) if graph.experts else 0
     wide = min(width - expert_room - 2 * MARGIN, max(math.sqrt(area * 1.5), 240.0))  # actors' room: the map's width less the experts' column
     tall = max(area / wide, 160.0)
-    g = nx.Graph()
-    g.add_nodes_from(sorted(n.ident for n in actors))
-    g.add_weighted_edges_from(sorted(graph.edges))
     if centre is not None:
         rest = [n.ident for n in actors if n.ident != centre]
-        rings = [[centre]] + [rest[i : i + 12] for i in range(0, len(rest), 12)]
-        pos = nx.shell_layout(g, nlist=[r for r in rings if r]) if rest else {centre: (0.0, 0.0)}
+        pos = _rings([[centre]] + [rest[i : i + 12] for i in range(0, len(rest), 12)])
     else:
+        import networkx as nx  # (with numpy: ~0.3 s to import, so only for the one drawing that needs a force layout)
+
+        g = nx.Graph()
+        g.add_nodes_from(sorted(n.ident for n in actors))
+        g.add_weighted_edges_from(sorted(graph.edges))
         pos = nx.spring_layout(g, seed=SEED, iterations=200, weight="weight", k=1.6 / math.sqrt(len(actors)))
     xs = [float(pos[n.ident][0]) for n in actors]
     ys = [float(pos[n.ident][1]) for n in actors]
