@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
+import operator
 from pathlib import PurePosixPath
 from types import MappingProxyType
 
 from . import schema
 from .annotations import scan_body
-from .diagnostics import Diagnostics
+from .diagnostics import Diagnostic, Diagnostics
 from .load import RawFile, RawSources
 from .model import (
     Actor,
@@ -31,7 +33,12 @@ from .schema import V, plain
 FRONT_MATTER_END = ("---", "...")
 
 
-ParseCache = dict  # RawFile -> (what its parser returned, the diagnostics it reported)
+class ParseCache(dict):  # type: ignore[type-arg]
+    """RawFile -> (what its parser returned, the diagnostics it reported); and each parser's last files with those pairs, in order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.last: dict[object, tuple[tuple[RawFile, ...], list[tuple[object, tuple[Diagnostic, ...]]]]] = {}
 
 
 def parse(raw: RawSources, diagnostics: Diagnostics, cache: ParseCache | None = None) -> Site:
@@ -46,7 +53,7 @@ def parse(raw: RawSources, diagnostics: Diagnostics, cache: ParseCache | None = 
     actors = {a.id: a for a in each(parse_actor, raw.actors) if a is not None}
     experts = {e.id: e for e in each(parse_expert, raw.experts) if e is not None}
     briefings = tuple(b for b in each(parse_briefing, raw.briefings) if b is not None)
-    if cache is not None:
+    if cache is not None and not all(each.patched):  # (a patched list left only current files in the cache)
         current = {*raw.actors, *raw.experts, *raw.briefings}
         for stale in [f for f in cache if f not in current]:
             del cache[stale]
@@ -60,22 +67,47 @@ def parse(raw: RawSources, diagnostics: Diagnostics, cache: ParseCache | None = 
 
 
 def _cached(cache: ParseCache | None, diagnostics: Diagnostics):  # type: ignore[no-untyped-def]
-    """Return a function that parses files with a per-file parser, through the cache when there is one."""
+    """Return a function that parses files with a per-file parser, through the cache when there is one.
+
+    When the files stand where they stood in the parser's last call, most of them the
+    same objects (load hands back the same RawFile for a file whose stat did not change),
+    the last results are kept and only the positions holding another object are looked
+    up: a one-file edit at 10,000 briefings does not hash every file. `each.patched`
+    says, per call, whether that was done.
+    """
 
     def each(parser, files: tuple[RawFile, ...]) -> list:  # type: ignore[no-untyped-def,type-arg]
         if cache is None:
             return [parser(f, diagnostics) for f in files]
-        results = []
-        for f in files:
-            hit = cache.get(f)
-            if hit is None:
-                local = Diagnostics()
-                hit = cache[f] = (parser(f, local), tuple(local.items))
-            diagnostics.items.extend(hit[1])
-            results.append(hit[0])
-        return results
+        last = cache.last.get(parser)
+        patched = last is not None and len(last[0]) == len(files)
+        each.patched.append(patched)
+        if patched:
+            assert last is not None
+            hits = list(last[1])
+            for i in itertools.compress(itertools.count(), map(operator.is_not, last[0], files)):
+                hits[i] = _hit(cache, parser, files[i])  # (an equal file, read again, keeps its result)
+                if last[0][i] != files[i]:
+                    cache.pop(last[0][i], None)  # (gone from this position; where it moved to, it is parsed again)
+        else:
+            hits = [_hit(cache, parser, f) for f in files]
+        cache.last[parser] = (files, hits)
+        for _, reported in hits:
+            if reported:
+                diagnostics.items.extend(reported)
+        return [result for result, _ in hits]
 
+    each.patched = []  # type: ignore[attr-defined]
     return each
+
+
+def _hit(cache: ParseCache, parser, f: RawFile) -> tuple[object, tuple[Diagnostic, ...]]:  # type: ignore[no-untyped-def]
+    """Return what parser made of f and what it reported, from the cache or parsed now (and kept)."""
+    hit = cache.get(f)
+    if hit is None:
+        local = Diagnostics()
+        hit = cache[f] = (parser(f, local), tuple(local.items))
+    return hit
 
 
 def parse_site_config(raw: RawFile | None, diagnostics: Diagnostics) -> SiteConfig:
