@@ -53,10 +53,6 @@ def parse(raw: RawSources, diagnostics: Diagnostics, cache: ParseCache | None = 
     actors = {a.id: a for a in each(parse_actor, raw.actors) if a is not None}
     experts = {e.id: e for e in each(parse_expert, raw.experts) if e is not None}
     briefings = tuple(b for b in each(parse_briefing, raw.briefings) if b is not None)
-    if cache is not None and not all(each.patched):  # (a patched list left only current files in the cache)
-        current = {*raw.actors, *raw.experts, *raw.briefings}
-        for stale in [f for f in cache if f not in current]:
-            del cache[stale]
     return Site(
         config=config,
         briefings=briefings,
@@ -72,18 +68,15 @@ def _cached(cache: ParseCache | None, diagnostics: Diagnostics):  # type: ignore
     When the files stand where they stood in the parser's last call, most of them the
     same objects (load hands back the same RawFile for a file whose stat did not change),
     the last results are kept and only the positions holding another object are looked
-    up: a one-file edit at 10,000 briefings does not hash every file. `each.patched`
-    says, per call, whether that was done.
+    up: a one-file edit at 10,000 briefings does not hash every file. Either way the
+    files of the last call that are gone leave the cache, so it holds the current files.
     """
 
     def each(parser, files: tuple[RawFile, ...]) -> list:  # type: ignore[no-untyped-def,type-arg]
         if cache is None:
             return [parser(f, diagnostics) for f in files]
         last = cache.last.get(parser)
-        patched = last is not None and len(last[0]) == len(files)
-        each.patched.append(patched)
-        if patched:
-            assert last is not None
+        if last is not None and len(last[0]) == len(files):
             hits = list(last[1])
             for i in itertools.compress(itertools.count(), map(operator.is_not, last[0], files)):
                 hits[i] = _hit(cache, parser, files[i])  # (an equal file, read again, keeps its result)
@@ -91,13 +84,16 @@ def _cached(cache: ParseCache | None, diagnostics: Diagnostics):  # type: ignore
                     cache.pop(last[0][i], None)  # (gone from this position; where it moved to, it is parsed again)
         else:
             hits = [_hit(cache, parser, f) for f in files]
+            current = set(files)
+            for gone in last[0] if last is not None else ():
+                if gone not in current:
+                    cache.pop(gone, None)
         cache.last[parser] = (files, hits)
         for _, reported in hits:
             if reported:
                 diagnostics.items.extend(reported)
         return [result for result, _ in hits]
 
-    each.patched = []  # type: ignore[attr-defined]
     return each
 
 

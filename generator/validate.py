@@ -111,7 +111,7 @@ def _check_namespace(site: Site, diagnostics: Diagnostics) -> None:
 
 def _check_slugs(site: Site, diagnostics: Diagnostics) -> None:
     if len({b.slug for b in site.briefings}) == len(site.briefings):
-        return  # no two alike: the usual case, without sorting every slug (10,000 briefings: ~28 -> ~2 ms of every rebuild)
+        return  # no two alike: the usual case, without sorting every slug (~30 ms of every rebuild at 10,000 briefings)
     by_slug: dict[str, list[str]] = defaultdict(list)
     for briefing in site.briefings:
         by_slug[briefing.slug].append(briefing.pos.path)
