@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-import operator
 from pathlib import PurePosixPath
 from types import MappingProxyType
 
@@ -11,6 +9,7 @@ from . import schema
 from .annotations import scan_body
 from .diagnostics import Diagnostic, Diagnostics
 from .load import RawFile, RawSources
+from .memo import other_objects
 from .model import (
     Actor,
     ActorRole,
@@ -78,7 +77,7 @@ def _cached(cache: ParseCache | None, diagnostics: Diagnostics):  # type: ignore
         last = cache.last.get(parser)
         if last is not None and len(last[0]) == len(files):
             hits = list(last[1])
-            for i in itertools.compress(itertools.count(), map(operator.is_not, last[0], files)):
+            for i in other_objects(last[0], files):
                 hits[i] = _hit(cache, parser, files[i])  # (an equal file, read again, keeps its result)
                 if last[0][i] != files[i]:
                     cache.pop(last[0][i], None)  # (gone from this position; where it moved to, it is parsed again)
