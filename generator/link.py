@@ -11,6 +11,7 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import Callable, Mapping
 
+from .memo import other_objects, same_objects
 from .model import Actor, ActorRole, Briefing, Event, Expert, ExpertRole, Site, View
 
 RELATED = 5
@@ -112,6 +113,22 @@ class LinkedSite:
     events: Mapping[int, tuple[TimelineItem, ...]]  # year -> events in date order; years newest first
     keys: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = ()  # (slug, actor ids, tags) of each entry: what related briefings are found from
 
+    # Made once, from the order and the related briefings: a rebuild that keeps both hands them on (_in_place).
+
+    @cached_property
+    def positions(self) -> Mapping[str, int]:
+        """slug -> the entry's place in `entries`."""
+        return {e.briefing.slug: n for n, e in enumerate(self.entries)}
+
+    @cached_property
+    def related_by(self) -> Mapping[str, tuple[int, ...]]:
+        """slug -> the places of the entries that list it as related."""
+        found: dict[str, list[int]] = defaultdict(list)
+        for n, e in enumerate(self.entries):
+            for r in e.related:
+                found[r.slug].append(n)
+        return {slug: tuple(places) for slug, places in found.items()}
+
 
 def newest_first(briefing: Briefing) -> tuple:
     """Sort key: newest date first, then by slug."""
@@ -140,6 +157,9 @@ def link(site: Site, drafts: bool = False, previous: LinkedSite | None = None) -
     """
     if previous is not None and previous.site is site:
         return previous  # the same model (a rebuild for a stylesheet or template): the same result
+    quick = _in_place(site, drafts, previous)
+    if quick is not None:
+        return quick
     briefings = sorted((b for b in site.briefings if drafts or not b.draft), key=newest_first)
     reuse = _reusable(site, previous)
     entries = [reuse(b) or _entry(b, site) for b in briefings]
@@ -197,6 +217,53 @@ def link(site: Site, drafts: bool = False, previous: LinkedSite | None = None) -
         ),
         keys=keys,
     )
+
+
+def _in_place(site: Site, drafts: bool, previous: LinkedSite | None) -> LinkedSite | None:
+    """Return what linking afresh gives, made from the last linked site, when the few briefings that are other objects keep their places, dates, actors and tags and the registries are the same objects; else None.
+
+    The briefings that changed are found by identity, position by position (the parse
+    cache hands back the same object for a file that did not change), and put in place
+    of the old entries; the entries that list one of them as related get it; the indexes
+    are patched (_patched). A one-briefing edit thus looks at a few entries, not at every
+    briefing in the archive: no sort, no pass over the entries in Python.
+    """
+    if previous is None or not (same_objects(previous.site.actors, site.actors) and same_objects(previous.site.experts, site.experts)):
+        return None
+    old_list, new_list = previous.site.briefings, site.briefings
+    if len(old_list) != len(new_list):
+        return None
+    changed = other_objects(old_list, new_list)
+    if len(changed) > PATCH_LIMIT:
+        return None
+    positions = previous.positions
+    entries = list(previous.entries)
+    fresh: list[int] = []  # the places of the entries made again
+    for i in changed:
+        was, b = old_list[i], new_list[i]
+        if newest_first(was) != newest_first(b) or was.draft != b.draft:
+            return None  # its place in the order, or whether it is listed, may change
+        if b.draft and not drafts:
+            continue
+        at = positions[b.slug]
+        old = entries[at]
+        if old.briefing == b:
+            continue  # equal: linking afresh keeps the old entry too (_reusable)
+        entry = _entry(b, site)
+        if entry.key != old.key:
+            return None  # other actors or tags: other related briefings
+        entries[at] = entry
+        fresh.append(at)
+
+    def briefing(slug: str) -> Briefing:
+        return entries[positions[slug]].briefing
+
+    for at in {*fresh, *(n for at in fresh for n in previous.related_by.get(entries[at].briefing.slug, ()))}:
+        entries[at] = entries[at].with_related(tuple(briefing(r.slug) for r in previous.entries[at].related))
+    linked = _patched(previous, site, entries, previous.keys)
+    if linked is not None:
+        linked.__dict__.update(positions=positions, related_by=previous.related_by)  # the same order, the same related slugs
+    return linked
 
 
 def _patched(previous: LinkedSite | None, site: Site, entries: list[Entry], keys: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]) -> LinkedSite | None:

@@ -97,6 +97,7 @@ def test_linking_again_with_the_last_result_equals_linking_afresh(tmp_path: Path
         again = link(site, previous=before)
         fresh = link(site)
         assert again == fresh, (path.name, old)
+        assert (again.positions, again.related_by) == (fresh.positions, fresh.related_by), (path.name, old)  # carried over by link._in_place
         assert all(r is again.by_slug[r.slug].briefing for e in again.entries for r in e.related)  # this build's briefings, not the last ones
         cards = {id(c) for e in again.entries for c in e.actors}
         sections = {id(x) for e in again.entries for x in e.experts}
