@@ -62,7 +62,7 @@ class BuildState:
     names: dict[tuple[str, str], frozenset[str] | None]  # (environment, template name) -> what it can read (theme.template_names)
     outputs: dict[str, Output]  # by path
     parsed: ParseCache  # a memo of pure per-file parses, kept across failed builds too
-    compared: Compared = field(default_factory=dict)  # provenance.check_site's memo
+    compared: Compared = field(default_factory=Compared)  # provenance.check_site's memo
     loaded: LoadMemo = field(default_factory=LoadMemo)  # load's memo of decoded sources by their stat, kept across failed builds too
     model: Model | None = None  # what the model stages made of the sources
     planned: tuple[list[Page], list[Page]] = ([], [])  # the Markdown and HTML pages planned for `linked`
@@ -138,7 +138,7 @@ def build(config: BuildConfig, previous: BuildState | None = None, sources_print
     parsed: ParseCache = previous.parsed if previous is not None else ParseCache()
     loaded: LoadMemo = previous.loaded if previous is not None else LoadMemo()
     raw = load_sources(config.source, diagnostics, loaded, touched)
-    compared: Compared = previous.compared if previous is not None else {}
+    compared: Compared = previous.compared if previous is not None else Compared()
     validated = previous.validated if previous is not None else ValidateMemo()
     model = _same_model(previous, config, raw, touched)
     if model is not None:  # a stylesheet or template edit: no source or seed changed

@@ -16,14 +16,16 @@ import dataclasses
 import difflib
 import functools
 import html
+import itertools
 import re
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
 from .annotations import DIRECTIVE, FENCE
-from .diagnostics import Diagnostics
+from .diagnostics import Diagnostic, Diagnostics
 from .extract import paragraph_lines
 from .load import LoadMemo, RawSources, Touched, must_check, read_file, source_path, touches_folder
+from .memo import other_objects, same_objects
 from .model import Briefing, Change, Pos, Provenance, Site
 
 TYPOGRAPHY = str.maketrans(
@@ -380,7 +382,27 @@ def read_seeds(raw: RawSources, names: set[str], diagnostics: Diagnostics, memo:
     return texts
 
 
-Compared = dict  # (file, its text, the seed's text, the registry's names) -> (the parsed briefing, its Provenance, the briefing with it)
+Key = tuple[str, str, str, int]  # what decides a comparison: the briefing's file, its text, the seed's text, the registry's names
+
+
+class Compared(dict):  # type: ignore[type-arg]
+    """check_site's memo: Key -> (the parsed briefing, its Provenance, the briefing with it), and the last call's results by position (`last`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.last: _Last | None = None
+
+
+@dataclass(frozen=True)
+class _Last:
+    """What check_site was given and gave last time, position by position: a briefing that is the same object there is the same result."""
+
+    briefings: tuple[Briefing, ...]
+    seeds: Mapping[str, str]
+    names_key: int
+    keys: list[Key | None]
+    results: list[Briefing]
+    warnings: list[tuple[Diagnostic, ...]]
 
 
 Job = tuple[Briefing, str, str, Mapping[str, str]]  # what compare() takes: the briefing, its body, its seed's text, the registry's names
@@ -394,51 +416,69 @@ def check_site(site: Site, raw: RawSources, seeds: Mapping[str, str], diagnostic
     the registry's names), so a rebuild compares again only what changed, and hands back
     the same briefing object for a file parsed to the same object (parse's cache), so later
     stages see at once that it is unchanged; it is left holding this build's comparisons only.
-    The comparisons to make are handed to mapper (the pipeline shares them out between
-    worker processes under the time budget per document, budget.py); a result that is
-    an Overrun is reported at the briefing's body.
+    When the briefings stand where they stood last time, with the same seed texts and
+    names, only the positions whose briefing is another object are looked at again (a
+    parsed briefing is the same object only for the same text of the same file); the others
+    keep their result and warnings (`Compared.last`). The comparisons to make are handed
+    to mapper (the pipeline shares them out between worker processes under the time
+    budget per document, budget.py); a result that is an Overrun is reported at the
+    briefing's body.
     """
-    bodies = {f.path: f.text for f in raw.briefings}
     names = {ident: entry.name for ident, entry in [*site.actors.items(), *site.experts.items()]}
     names_key = hash(tuple(sorted(names.items())))
-    memo = {} if memo is None else memo
-    keys: list[tuple[str, str, str, int] | None] = []
-    jobs: dict[tuple[str, str, str, int], Job] = {}
-    for briefing in site.briefings:
+    memo = Compared() if memo is None else memo
+    count = len(site.briefings)
+    last = memo.last
+    if last is not None and len(last.briefings) == count and last.names_key == names_key and same_objects(last.seeds, seeds):
+        redo: Sequence[int] = other_objects(last.briefings, site.briefings)
+        keys, results, warnings = list(last.keys), list(last.results), list(last.warnings)
+        for i in redo:
+            memo.pop(keys[i], None)  # (a key holds its file's path: no other position has it)
+        used = memo
+    else:
+        redo, keys, results, warnings = range(count), [None] * count, list(site.briefings), [()] * count
+        used = Compared()
+    bodies = {f.path: f.text for f in raw.briefings} if redo else {}
+    jobs: dict[Key, Job] = {}
+    for i in redo:
+        briefing = site.briefings[i]
         source = briefing.source
         text = bodies.get(briefing.pos.path)
         if source is None or not source.seed or source.seed not in seeds or text is None:
-            keys.append(None)
+            keys[i] = None
             continue
-        key = (briefing.pos.path, text, seeds[source.seed], names_key)
-        keys.append(key)
+        key = keys[i] = (briefing.pos.path, text, seeds[source.seed], names_key)
         if key not in memo and key not in jobs:
             jobs[key] = (briefing, "\n".join(text.split("\n")[briefing.body.first_line - 1 :]), seeds[source.seed], names)
     found = dict(zip(jobs, (mapper or _in_process)(_compare_job, list(jobs.values()))))  # one result per job, in order
-    used: Compared = {}
-    briefings = []
-    for briefing, key in zip(site.briefings, keys):
+    overrun = False
+    for i in redo:
+        briefing, key = site.briefings[i], keys[i]
+        results[i], warnings[i] = briefing, ()
         if key is None:
-            briefings.append(briefing)
             continue
         hit = memo.get(key)
         if hit is None:
             provenance = found[key]
             if not isinstance(provenance, Provenance):
                 diagnostics.error(Pos(briefing.pos.path, briefing.body.first_line, 1), f"comparing this article with its seed {getattr(provenance, 'reason', 'failed')}, the time budget per document; stopped")
-                briefings.append(briefing)
+                keys[i], overrun = None, True
                 continue
             hit = (briefing, provenance, dataclasses.replace(briefing, provenance=provenance))
         elif hit[0] is not briefing:
             hit = (briefing, hit[1], dataclasses.replace(briefing, provenance=hit[1]))
         used[key] = hit
         assert briefing.source is not None and briefing.source.seed
+        found_here = Diagnostics()
         for change in hit[1].changes:
-            diagnostics.warning(change.pos, describe(change, briefing.source.seed))
-        briefings.append(hit[2])
-    memo.clear()
-    memo.update(used)
-    return dataclasses.replace(site, briefings=tuple(briefings))
+            found_here.warning(change.pos, describe(change, briefing.source.seed))
+        results[i], warnings[i] = hit[2], tuple(found_here.items)
+    diagnostics.items.extend(itertools.chain.from_iterable(warnings))
+    if used is not memo:
+        memo.clear()
+        memo.update(used)
+    memo.last = None if overrun else _Last(site.briefings, seeds, names_key, keys, results, warnings)
+    return dataclasses.replace(site, briefings=tuple(results))
 
 
 def _compare_job(job: Job) -> Provenance:

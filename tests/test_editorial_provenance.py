@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
+import pytest
 from conftest import run_cli
 
 from generator.pipeline import BuildConfig, build
@@ -186,3 +187,48 @@ def test_a_briefing_without_a_seed_has_no_provenance(make_site: Callable[..., Pa
     report = build(BuildConfig(root, root / "site", write=False))
     assert report.state is not None
     assert [e.briefing.provenance for e in report.state.linked.entries] == [None]
+
+
+def test_checking_again_with_the_memo_equals_checking_afresh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rebuild's check keeps the results of the briefings that are the same objects in the same places (Compared.last); it must report and give what a fresh check does."""
+    import importlib.util
+
+    from generator import load
+
+    from generator.diagnostics import Diagnostics
+    from generator.load import LoadMemo, load_sources
+    from generator.parse import ParseCache, parse
+    from generator.provenance import Compared, check_site, read_seeds, seed_names
+
+    spec = importlib.util.spec_from_file_location("synth", Path(__file__).resolve().parent.parent / "benchmarks" / "synth.py")
+    synth = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(synth)  # type: ignore[union-attr]
+    root = synth.synthesize(tmp_path / "site", 40, seed=3)
+    monkeypatch.setattr(load, "SETTLE_NS", 0)  # the files just written count as settled: the load memo hands back the seeds' texts as the same objects, as in serve
+    cache, loaded, memo = ParseCache(), LoadMemo(), Compared()
+
+    def check(kept: Compared | None) -> tuple[object, list[str]]:
+        diagnostics = Diagnostics()
+        raw = load_sources(root, diagnostics, loaded)
+        site = parse(raw, diagnostics, cache)
+        seeds = read_seeds(raw, seed_names(site), diagnostics, loaded)
+        return check_site(site, raw, seeds, diagnostics, kept), [str(d) for d in diagnostics.items]
+
+    check(memo)
+    one, two = sorted((root / "content" / "briefings").rglob("*.md"))[5:7]
+    seed = sorted((root / "seeds").rglob("*.txt"))[0]
+    edits = [
+        (one, "\n\n", "\n\nA sentence no seed has.\n\n"),  # one briefing compared again, the others kept
+        (two, "\ntitle: ", "\ntitle: Retitled "),  # another object, the same article: the same comparison
+        (seed, " ", " newly ", ),  # a seed's text: every position looked at again
+        (one, "A sentence no seed has.\n\n", ""),  # back as it was
+    ]
+    for path, old, new in edits:
+        text = path.read_text("utf-8")
+        assert old in text, (path.name, old)
+        path.write_text(text.replace(old, new, 1), "utf-8")
+        again, found = check(memo)
+        fresh, found_fresh = check(None)
+        assert again == fresh, (path.name, old)
+        assert found == found_fresh, (path.name, old)
+        assert any("seed" in f for f in found)  # (the synthetic articles differ from their seeds: there is something to report)
