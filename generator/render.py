@@ -13,6 +13,7 @@ from .assets import inline_asset
 from .diagnostics import Diagnostics
 from .graphics import Graphics
 from .link import Entry, LinkedSite
+from .memo import other_objects
 from .model import Briefing, Correction, SiteConfig
 from .metadata import page_metadata
 from .pages import Output, Page, base_context, paginate, render
@@ -52,12 +53,43 @@ class PlanMemo:
         self.groups: dict[tuple[object, ...], tuple[tuple[object, ...], list[Page]]] = {}
         self.unions: dict[tuple[frozenset[str], ...], frozenset[str]] = {}
         self.lists: tuple[tuple[str, ...], dict[frozenset[str], frozenset[str]]] = ((), {})  # the briefings' slugs, and the keys of the pages that count them all
+        self.briefings: tuple[tuple[Entry, ...], list[Page]] = ((), [])  # the entries planned last, and their briefing pages (one each, in order)
 
     def start(self, config: SiteConfig) -> tuple[dict[tuple[object, ...], tuple[tuple[object, ...], list[Page]]], dict[tuple[frozenset[str], ...], frozenset[str]]]:
         """Return the last plan's groups and unions of card keys, and forget them (the plan made now takes their place); none if the site's settings changed."""
         last = (self.groups, self.unions) if config == self.config else ({}, {})
+        if config != self.config:
+            self.briefings = ((), [])
         self.config, self.groups, self.unions = config, {}, {}
         return last
+
+    def briefing_pages(self, entries: tuple[Entry, ...]) -> tuple[list[Page], set[tuple[str, object]] | None]:
+        """Return the briefing pages of these entries, newest first, and the lists (("year", YEAR), ("tag", TAG)) that hold an entry not planned last time.
+
+        When there are as many entries as last time, the last pages stand where the entry
+        is the same object (by identity, position by position), and only the
+        others are planned; the lists of their old and new briefings are the ones that may
+        show other cards. Else every page is made, and the lists are None: compare each
+        one's entries.
+        """
+        last_entries, last_pages = self.briefings
+        if len(last_entries) != len(entries):
+            pages = [_briefing_page(e) for e in entries]
+            self.briefings = (entries, pages)
+            return pages, None
+        pages = list(last_pages)
+        touched: set[tuple[str, object]] = set()
+        for i in other_objects(last_entries, entries):
+            pages[i] = _briefing_page(entries[i])
+            for b in (last_entries[i].briefing, entries[i].briefing):
+                touched.add(("year", b.date.year))
+                touched.update(("tag", t) for t in b.tags)
+        self.briefings = (entries, pages)
+        return pages, touched
+
+
+def _briefing_page(entry: Entry) -> Page:
+    return Page(entry.briefing.url, "briefing.html", entry.briefing.title, {"entry": entry}, entry.page_keys)
 
 
 def plan_html(linked: LinkedSite, memo: PlanMemo | None = None) -> list[Page]:
@@ -112,24 +144,30 @@ def plan_html(linked: LinkedSite, memo: PlanMemo | None = None) -> list[Page]:
             BY_DATE,
         )
     )
-    for entry in linked.entries:  # (group() spelled out: this runs once per briefing)
-        key = ("briefing", entry.briefing.slug)
+    if memo is not None:
+        briefing_pages, touched = memo.briefing_pages(linked.entries)
+    else:
+        briefing_pages, touched = [_briefing_page(e) for e in linked.entries], None
+    pages += briefing_pages
+
+    def listed(key: tuple[object, ...], mark: tuple[str, object], briefings: tuple[Briefing, ...], make: Callable[[tuple[Entry, ...]], list[Page]]) -> list[Page]:
+        """Return a list's pages: the last plan's when none of its entries can have changed (mark not touched), else group() them by their entries."""
         old = last.get(key)
-        if old is None or old[0][0] is not entry:
-            old = ((entry,), [Page(entry.briefing.url, "briefing.html", entry.briefing.title, {"entry": entry}, entry.page_keys)])
-        made[key] = old
-        pages += old[1]
+        if old is not None and touched is not None and mark not in touched:
+            made[key] = old
+            return old[1]
+        entries = tuple(map(entry_of, map(SLUG, briefings)))
+        return group(key, entries, lambda: make(entries))
 
     pages.append(Page("archive/index.html", "archive.html", "Archive", {"years": {y: len(b) for y, b in linked.years.items()}}, every_briefing({"list:briefings"}), BY_DATE))
     year_list = tuple(linked.years)
     for year, briefings in linked.years.items():
-        entries = tuple(map(entry_of, map(SLUG, briefings)))
 
-        def year_page() -> list[Page]:
+        def year_page(entries: tuple[Entry, ...]) -> list[Page]:
             deps = frozenset({"list:briefings"} | shown(entries))
             return [Page(f"archive/{year}/index.html", "year.html", f"Briefings of {year}", {"year": year, "entries": entries, "years": year_list}, deps, BY_DATE)]
 
-        pages += group(("year", year, year_list), entries, year_page)
+        pages += listed(("year", year, year_list), ("year", year), briefings, year_page)
 
     every_actor = {f"actor:{i}" for i in site.actors}
     pages.append(Page("actors/index.html", "actors.html", "Actors", {"actors": tuple(site.actors.values()), "counts": {i: len(c) for i, c in linked.actor_cards.items()}}, every_briefing(every_actor), frozenset({"actors"})))
@@ -165,13 +203,12 @@ def plan_html(linked: LinkedSite, memo: PlanMemo | None = None) -> list[Page]:
 
     pages.append(Page("tags/index.html", "tags.html", "Tags", {"tags": {t: len(b) for t, b in linked.tags.items()}}, every_briefing({"list:briefings"}), frozenset({"tags"})))
     for tag, briefings in linked.tags.items():
-        entries = tuple(map(entry_of, map(SLUG, briefings)))
 
-        def tag_pages() -> list[Page]:
+        def tag_pages(entries: tuple[Entry, ...]) -> list[Page]:
             deps = shown(entries)
             return [Page(path, "tag.html", site.config.tag_name(tag), {"tag": tag, "entries": chunk, "pager": pager}, deps, BY_DATE) for path, chunk, pager in paginate(entries, per_page, f"tags/{tag}")]
 
-        pages += group(("tag", tag), entries, tag_pages)
+        pages += listed(("tag", tag), ("tag", tag), briefings, tag_pages)
 
     years = tuple(linked.events)
     pages.append(Page("timeline/index.html", "timeline_index.html", "Timeline", {"years": {y: len(e) for y, e in linked.events.items()}}, every_briefing({"list:timeline"}), frozenset({"timeline"})))
