@@ -28,7 +28,7 @@ from .model import Pos, Site, SiteConfig
 from .pages import Output, Page, page_reads, relative
 from .parse import ParseCache, parse
 from .provenance import Compared, check_site as check_provenance, read_seeds, seed_names
-from .render import HELPER_READS, PlanMemo, plan_html, render_site
+from .render import HELPER_READS, PlanMemo, plan_alone, plan_html, render_site
 from .search import start_search
 from .twin import twin_outputs
 from .theme import Theme, environments, resolve_theme, template_names
@@ -189,7 +189,10 @@ def build(config: BuildConfig, previous: BuildState | None = None, sources_print
         return stale_pages(pages, previous.outputs, changes, lambda page: page_reads(page, lambda t: names_of(env, t), HELPER_READS))
 
     plans = previous.plans if previous is not None else PlanMemo()
-    html_planned = planned_before[1] if planned_before is not None else plan_html(linked, plans)
+    html_planned = planned_before[1] if planned_before is not None else None  # (else planned below: after the open pages when they can be planned alone)
+    alone = plan_alone(linked, ahead.paths, plans) if ahead is not None and previous is not None and html_planned is None else None
+    if html_planned is None and alone is None:
+        html_planned = plan_html(linked, plans)
     articles = articles_of(linked, diagnostics)
     if diagnostics.errors:
         return failed()
@@ -199,15 +202,18 @@ def build(config: BuildConfig, previous: BuildState | None = None, sources_print
         changes.keys.update(d for o in static if (old := previous.outputs.get(o.path)) is None or old.data != o.data for d in o.deps)  # a page may inline an asset
     envs = (md_env, html_env)
     outputs: list[Output] = []
-    others = html_planned
-    if ahead is not None and changes is not None and not diagnostics.errors:
-        first = stale([page for page in html_planned if page.path in ahead.paths], html_env)  # (the others are checked after they are told)
+    told_first = ahead is not None and changes is not None and not diagnostics.errors
+    if told_first:
+        assert ahead is not None
+        first = stale(alone if alone is not None else [page for page in html_planned or () if page.path in ahead.paths], html_env)  # (the others are checked after they are told)
         if first:
             outputs = _render(linked, [], first, envs, theme, articles, assets, config.source, diagnostics, references)
             if diagnostics.errors:
                 return failed()
             ahead.ready(outputs)
-        others = [page for page in html_planned if page.path not in ahead.paths]
+    if html_planned is None:
+        html_planned = plan_html(linked, plans)
+    others = [page for page in html_planned if page.path not in ahead.paths] if told_first and ahead is not None else html_planned
     html_pages = stale(others, html_env)
     md_planned = planned_before[0] if planned_before is not None else plan_markdown(linked)  # (after the open pages: they need only the HTML plan)
     planned = (md_planned, html_planned)

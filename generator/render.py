@@ -54,6 +54,7 @@ class PlanMemo:
         self.unions: dict[tuple[frozenset[str], ...], frozenset[str]] = {}
         self.lists: tuple[tuple[str, ...], dict[frozenset[str], frozenset[str]]] = ((), {})  # the briefings' slugs, and the keys of the pages that count them all
         self.briefings: tuple[tuple[Entry, ...], list[Page]] = ((), [])  # the entries planned last, and their briefing pages (one each, in order)
+        self.slug_at: dict[str, str] = {}  # a briefing page's path -> its briefing's slug, in the last plan
 
     def start(self, config: SiteConfig) -> tuple[dict[tuple[object, ...], tuple[tuple[object, ...], list[Page]]], dict[tuple[frozenset[str], ...], frozenset[str]]]:
         """Return the last plan's groups and unions of card keys, and forget them (the plan made now takes their place); none if the site's settings changed."""
@@ -76,16 +77,34 @@ class PlanMemo:
         if len(last_entries) != len(entries):
             pages = [_briefing_page(e) for e in entries]
             self.briefings = (entries, pages)
+            self.slug_at = {e.briefing.url: e.briefing.slug for e in entries}
             return pages, None
         pages = list(last_pages)
         touched: set[tuple[str, object]] = set()
         for i in other_objects(last_entries, entries):
+            self.slug_at.pop(pages[i].path, None)
             pages[i] = _briefing_page(entries[i])
+            self.slug_at[pages[i].path] = entries[i].briefing.slug
             for b in (last_entries[i].briefing, entries[i].briefing):
                 touched.add(("year", b.date.year))
                 touched.update(("tag", t) for t in b.tags)
         self.briefings = (entries, pages)
         return pages, touched
+
+
+def plan_alone(linked: LinkedSite, paths: frozenset[str], memo: PlanMemo) -> list[Page] | None:
+    """Return the HTML pages at these paths as plan_html would plan them, when each is a briefing's page in the last plan (made from its entry alone); else None.
+
+    A rebuild plans the pages open in a browser this way, before the whole plan
+    (pipeline.Ahead): the open briefing's page does not wait for the plan of every list.
+    """
+    pages = []
+    for path in sorted(paths):
+        entry = linked.by_slug.get(memo.slug_at.get(path, ""))
+        if entry is None or entry.briefing.url != path:
+            return None
+        pages.append(_briefing_page(entry))
+    return pages
 
 
 def _briefing_page(entry: Entry) -> Page:

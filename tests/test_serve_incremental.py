@@ -12,7 +12,8 @@ from typing import Callable
 import pytest
 
 from generator import pipeline as pipeline_module
-from generator.pipeline import BuildConfig, BuildReport, build, prepare_rebuilds
+from generator.pages import Output
+from generator.pipeline import Ahead, BuildConfig, BuildReport, build, prepare_rebuilds
 from generator.serve import PreviewServer, ServeConfig
 from generator.watch import unwatch, watch
 
@@ -146,18 +147,22 @@ def test_each_kind_of_edit_gives_the_same_site_as_a_clean_build(site: Path, tmp_
     report = build(config)
     total = len([o for o in report.outputs if o.path.endswith((".html", ".md"))])
     try:
-        _each_kind(site, config, report, total, seen.take if watched else lambda: None)
+        _each_kind(site, config, report, total, seen.take if watched else lambda: None, ahead=watched)
     finally:
         if watched:
             unwatch(observer)
 
 
-def _each_kind(site: Path, config: BuildConfig, report: BuildReport, total: int, touched: Callable[[], frozenset[str] | None]) -> None:
-    for name, apply in _steps(site):
+def _each_kind(site: Path, config: BuildConfig, report: BuildReport, total: int, touched: Callable[[], frozenset[str] | None], ahead: bool = False) -> None:
+    """Apply each kind of edit and rebuild; with ahead, as serve does with pages open: every briefing's page (planned alone, render.plan_alone) or, every other edit, the actors' index too (planned with the rest)."""
+    for step, (name, apply) in enumerate(_steps(site)):
         apply()
         before = report.state
-        report = build(config, previous=before, touched=touched())
+        told: list[Output] = []
+        open_pages = Ahead(frozenset(p for p in _files(report) if p.startswith("briefings/") and p.endswith(".html")) | ({"actors/index.html"} if step % 2 else set()), told.extend)
+        report = build(config, previous=before, touched=touched(), ahead=open_pages if ahead else None)
         clean = build(config)
+        assert {o.path: o.data for o in told}.items() <= _files(clean).items(), name  # the open pages told ahead are the clean build's
         assert report.changed is not None or name == "site.yaml edit", name
         assert report.diagnostics == clean.diagnostics, name  # a model reused is reported as a clean build reports it
         assert report.state is not None and before is not None
