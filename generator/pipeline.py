@@ -86,12 +86,16 @@ class Ahead:
     """Pages to render before the rest of a rebuild, and what to hand them to as soon as they are (serve's open pages).
 
     `ready` gets their outputs, final bytes of this build, once every stage before
-    rendering has passed without an error; the build then renders the other pages. It is
-    not called when none of the pages is stale, or when the build failed before.
+    rendering has passed without an error, in at most two batches: the open briefing
+    pages, planned alone (render.plan_alone), then the other open pages, found in the
+    whole plan. `settle` is called once after the last batch; the build then renders the
+    other pages. Neither is called when none of the pages is stale, or when the build
+    failed before.
     """
 
     paths: frozenset[str]
     ready: Callable[[list[Output]], None]
+    settle: Callable[[], None] = lambda: None
 
 
 @dataclass(frozen=True)
@@ -189,7 +193,7 @@ def build(config: BuildConfig, previous: BuildState | None = None, sources_print
         return stale_pages(pages, previous.outputs, changes, lambda page: page_reads(page, lambda t: names_of(env, t), HELPER_READS))
 
     plans = previous.plans if previous is not None else PlanMemo()
-    html_planned = planned_before[1] if planned_before is not None else None  # (else planned below: after the open pages when they can be planned alone)
+    html_planned = planned_before[1] if planned_before is not None else None  # (else planned below: after the open briefing pages, which are planned alone)
     alone = plan_alone(linked, ahead.paths, plans) if ahead is not None and previous is not None and html_planned is None else None
     if html_planned is None and alone is None:
         html_planned = plan_html(linked, plans)
@@ -203,14 +207,25 @@ def build(config: BuildConfig, previous: BuildState | None = None, sources_print
     envs = (md_env, html_env)
     outputs: list[Output] = []
     told_first = ahead is not None and changes is not None and not diagnostics.errors
-    if told_first:
+    if told_first:  # the open pages first, each batch told as soon as it is rendered: the briefings' pages planned alone, then the others from the whole plan
         assert ahead is not None
-        first = stale(alone if alone is not None else [page for page in html_planned or () if page.path in ahead.paths], html_env)  # (the others are checked after they are told)
-        if first:
-            outputs = _render(linked, [], first, envs, theme, articles, assets, config.source, diagnostics, references)
-            if diagnostics.errors:
-                return failed()
-            ahead.ready(outputs)
+
+        def tell(pages: list[Page]) -> list[Output]:
+            fresh = stale(pages, html_env)  # (the pages not open are checked after these are told)
+            made = _render(linked, [], fresh, envs, theme, articles, assets, config.source, diagnostics, references) if fresh else []
+            if made and not diagnostics.errors:
+                ahead.ready(made)
+            return made
+
+        first, rest = alone if alone is not None else ([], ahead.paths)
+        outputs = tell(first)
+        if rest and not diagnostics.errors:
+            html_planned = html_planned if html_planned is not None else plan_html(linked, plans)
+            outputs += tell([page for page in html_planned if page.path in rest])
+        if diagnostics.errors:
+            return failed()
+        if outputs:
+            ahead.settle()
     if html_planned is None:
         html_planned = plan_html(linked, plans)
     others = [page for page in html_planned if page.path not in ahead.paths] if told_first and ahead is not None else html_planned

@@ -92,19 +92,21 @@ class PlanMemo:
         return pages, touched
 
 
-def plan_alone(linked: LinkedSite, paths: frozenset[str], memo: PlanMemo) -> list[Page] | None:
-    """Return the HTML pages at these paths as plan_html would plan them, when each is a briefing's page in the last plan (made from its entry alone); else None.
+def plan_alone(linked: LinkedSite, paths: frozenset[str], memo: PlanMemo) -> tuple[list[Page], frozenset[str]]:
+    """Return the HTML pages at those of these paths that are a briefing's page in the last plan, as plan_html would plan them now (each from its entry alone), and the paths left.
 
-    A rebuild plans the pages open in a browser this way, before the whole plan
-    (pipeline.Ahead): the open briefing's page does not wait for the plan of every list.
+    A rebuild plans the open briefing pages this way, before the whole plan
+    (pipeline.Ahead): the briefing being edited does not wait for the plan of every list;
+    the open pages left (an actor's, a tag's, ...) are found in the whole plan.
     """
-    pages = []
+    pages, rest = [], set()
     for path in sorted(paths):
         entry = linked.by_slug.get(memo.slug_at.get(path, ""))
         if entry is None or entry.briefing.url != path:
-            return None
-        pages.append(_briefing_page(entry))
-    return pages
+            rest.add(path)
+        else:
+            pages.append(_briefing_page(entry))
+    return pages, frozenset(rest)
 
 
 def _briefing_page(entry: Entry) -> Page:

@@ -337,16 +337,20 @@ class PreviewServer:
             old = self.snapshot  # the last whole build: this one is compared with it
             open_pages = frozenset(self._page_for(client.page, old) for client in self.clients)
         told_ahead, ahead_ms = 0, 0.0
+        published = old  # the last whole build, then with the open pages published ahead over it
 
         def ready(outputs: list[Output]) -> None:
-            nonlocal told_ahead, ahead_ms
-            told_ahead = self._ahead(old, outputs)
-            ahead_ms = (time.perf_counter() - started) * 1000
+            nonlocal told_ahead, ahead_ms, published
+            published, told = self._ahead(published, old.number + 1, outputs)
+            told_ahead += told
+            ahead_ms = (time.perf_counter() - started) * 1000  # (when the last were told)
+
+        def settle() -> None:
             with self.lock:  # let those pages load while both cores are free, before the rest of the build takes them
                 self.built.wait_for(lambda: not self.awaited, AHEAD_WAIT)
                 self.awaited.clear()
 
-        ahead = Ahead(open_pages, ready) if self.state is not None and open_pages and not old.errors else None  # after a failed build, the whole build clears the overlays
+        ahead = Ahead(open_pages, ready, settle) if self.state is not None and open_pages and not old.errors else None  # after a failed build, the whole build clears the overlays
         touched = frozenset(sources) if self.state is not None else None  # what the watcher saw change: only those files are looked at (load.py)
         report = build(self.build_config, previous=self.state, ahead=ahead, touched=touched)
         with self.lock:
@@ -379,8 +383,8 @@ class PreviewServer:
         self._settle_memory()
         return result
 
-    def _ahead(self, old: Snapshot, outputs: list[Output]) -> int:
-        """Publish the open pages a build rendered first over the last whole build, and tell those pages to reload; return how many were told.
+    def _ahead(self, base: Snapshot, number: int, outputs: list[Output]) -> tuple[Snapshot, int]:
+        """Publish open pages a build rendered first over what is published (the last whole build, or it with the build's first batch), as build `number`, and tell those pages to reload; return the snapshot published and how many were told.
 
         Each such page is final: its bytes are those the whole build will have. Until the
         build ends, the other pages are the last build's (a link from the page may lead to a
@@ -389,11 +393,11 @@ class PreviewServer:
         them again.
         """
         with self.lock:
-            files, digests = dict(old.files), dict(old.digests)
+            files, digests = dict(base.files), dict(base.digests)
             for o in outputs:
                 files[o.path] = o.data
-                digests[o.path] = old.digests[o.path] if old.files.get(o.path) == o.data else digest(o.data)
-            snapshot = Snapshot(old.number + 1, files, digests, complete=False)
+                digests[o.path] = base.digests[o.path] if base.files.get(o.path) == o.data else digest(o.data)
+            snapshot = Snapshot(number, files, digests, complete=False)
             self.snapshot = snapshot
             clients = list(self.clients)
         fresh = {o.path for o in outputs}
@@ -409,7 +413,7 @@ class PreviewServer:
                     self.awaited[client.digest] = self.awaited.get(client.digest, 0) + 1
             else:
                 self._drop(client)
-        return told
+        return snapshot, told
 
     def _settle_memory(self) -> None:
         """Keep the garbage collector off the next rebuild's path, once the pages have been told of this one.
