@@ -167,7 +167,7 @@ def link(site: Site, drafts: bool = False, previous: LinkedSite | None = None) -
     entries = _related_again(entries, previous) if previous is not None and previous.keys == keys else _with_related(entries)
     patched = _patched(previous, site, entries, keys)
     if patched is not None:
-        return patched
+        return _carried(previous, patched)
 
     actor_cards: dict[str, list[ActorCard]] = defaultdict(list)
     expert_sections: dict[str, list[ExpertSection]] = defaultdict(list)
@@ -199,7 +199,7 @@ def link(site: Site, drafts: bool = False, previous: LinkedSite | None = None) -
         for ident, counter in together.items()
     }
     actor_experts = {ident: tuple(site.experts[e] for e in sorted(ids, key=lambda e: site.experts[e].name)) for ident, ids in discussed.items()}
-    return LinkedSite(
+    linked = LinkedSite(
         site=site,
         entries=tuple(entries),
         by_slug=MappingProxyType({e.briefing.slug: e for e in entries}),
@@ -217,6 +217,14 @@ def link(site: Site, drafts: bool = False, previous: LinkedSite | None = None) -
         ),
         keys=keys,
     )
+    return _carried(previous, linked)
+
+
+def _carried(previous: LinkedSite | None, linked: LinkedSite) -> LinkedSite:
+    """Return linked holding the last site's slug positions and who lists whom as related, when those were made and what they come from is the same (the order, and each entry's actors and tags: `keys`)."""
+    if previous is not None and previous.keys == linked.keys:
+        linked.__dict__.update((name, made) for name, made in previous.__dict__.items() if name in ("positions", "related_by"))
+    return linked
 
 
 def _in_place(site: Site, drafts: bool, previous: LinkedSite | None) -> LinkedSite | None:
@@ -261,9 +269,7 @@ def _in_place(site: Site, drafts: bool, previous: LinkedSite | None) -> LinkedSi
     for at in {*fresh, *(n for at in fresh for n in previous.related_by.get(entries[at].briefing.slug, ()))}:
         entries[at] = entries[at].with_related(tuple(briefing(r.slug) for r in previous.entries[at].related))
     linked = _patched(previous, site, entries, previous.keys)
-    if linked is not None:
-        linked.__dict__.update(positions=positions, related_by=previous.related_by)  # the same order, the same related slugs
-    return linked
+    return _carried(previous, linked) if linked is not None else None
 
 
 def _patched(previous: LinkedSite | None, site: Site, entries: list[Entry], keys: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]) -> LinkedSite | None:
