@@ -9,7 +9,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import Callable, Sequence, TypeVar
 
 import jinja2
 
@@ -23,8 +23,9 @@ from .emit import emit_markdown, plan_markdown
 from .feeds import missing_base_url, render_feeds
 from .incremental import Changes, article_affected, kept_outputs, changed_files, changed_keys, registry_changes, stale_pages, template_sources
 from .link import LinkedSite, link
+from .memo import other_objects
 from .load import LoadMemo, RawSources, Touched, load_sources
-from .model import Pos, Site, SiteConfig
+from .model import Briefing, Pos, Site, SiteConfig
 from .pages import Output, Page, page_reads, relative
 from .parse import ParseCache, parse
 from .provenance import Compared, check_site as check_provenance, read_seeds, seed_names
@@ -344,9 +345,15 @@ def _articles(
     and which renders them while this process links the site and plans its pages.
     """
     ids, names = registry_changes(previous.registry, registry) if previous is not None else (set(), set())
+    last = previous.linked.site.briefings if previous is not None else ()
+    if previous is not None and not ids and not names and len(last) == len(site.briefings):
+        looked_at: Sequence[Briefing] = [site.briefings[i] for i in other_objects(last, site.briefings)]  # the same briefing keeps its article
+        kept = previous.articles
+    else:
+        looked_at, kept = site.briefings, {}
     found: dict[str, ArticleHTML] = {}
     todo = []
-    for b in site.briefings:
+    for b in looked_at:
         if b.draft and not drafts:
             continue
         old = previous.linked.by_slug.get(b.slug) if previous is not None else None
@@ -371,6 +378,9 @@ def _articles(
                 )
             else:
                 found[b.slug] = html
+        if kept and previous is not None and linked.keys == previous.linked.keys:  # the same slugs in the same order: the last articles, with the new ones in their places
+            return {**kept, **found}
+        found.update((slug, html) for slug, html in kept.items() if slug not in found)
         return {e.briefing.slug: found[e.briefing.slug] for e in linked.entries if e.briefing.slug in found}
 
     return collect
