@@ -223,20 +223,36 @@ def test_a_file_briefing_did_not_write_is_never_overwritten(make_site: Callable[
 # --- collisions -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "files, expected",
-    [
-        ({"static/index.html": "<p>mine</p>"}, "the generated page index.html and static/index.html would both be written to the same path"),
-        ({"static/Index.HTML": "<p>mine</p>"}, "the generated page index.html and static/Index.HTML would both be written to the same path once case is ignored ('index.html' and 'Index.HTML')"),
-        ({"static/caf\u00e9.txt": "nfc", "static/cafe\u0301.txt": "nfd"}, "would both be written to the same path: the names differ only in their Unicode form ('cafe\\u0301.txt' and 'caf\\xe9.txt')"),
-        ({"static/tags": "a file"}, "static/tags would be written to 'tags', which the generated page tags/index.html needs as a folder"),
-        ({"static/con.txt": "x"}, "Windows device"),
-    ],
-)
+COLLISIONS = [  # files of static/ that land on a generated page's path, and what the error says
+    ({"static/index.html": "<p>mine</p>"}, "the generated page index.html and static/index.html would both be written to the same path"),
+    ({"static/Index.HTML": "<p>mine</p>"}, "the generated page index.html and static/Index.HTML would both be written to the same path once case is ignored ('index.html' and 'Index.HTML')"),
+    ({"static/caf\u00e9.txt": "nfc", "static/cafe\u0301.txt": "nfd"}, "would both be written to the same path: the names differ only in their Unicode form ('cafe\\u0301.txt' and 'caf\\xe9.txt')"),
+    ({"static/tags": "a file"}, "static/tags would be written to 'tags', which the generated page tags/index.html needs as a folder"),
+    ({"static/con.txt": "x"}, "Windows device"),
+]
+
+
+@pytest.mark.parametrize("files, expected", COLLISIONS)
 def test_outputs_landing_on_the_same_path_are_an_error_naming_both_sources(make_site: Callable[..., Path], tmp_path: Path, files: dict[str, str], expected: str) -> None:
     report = run(make_site(files), tmp_path / "site")
     assert report.failed and expected in errors(report), errors(report)
     assert not (tmp_path / "site").exists()
+
+
+@pytest.mark.parametrize("files, expected", COLLISIONS)
+def test_a_rebuild_that_adds_a_colliding_output_is_refused_as_a_build_is(make_site: Callable[..., Path], tmp_path: Path, files: dict[str, str], expected: str) -> None:
+    """A rebuild skips the path checks when the paths are the last good build's: one that adds a path must check again (serve builds in memory)."""
+    source = make_site({})
+    config = BuildConfig(source, tmp_path / "site", write=False)
+    first = build(config)
+    assert not first.failed, errors(first)
+    again = build(config, previous=first.state)  # the same paths: nothing to report
+    assert not again.failed, errors(again)
+    for name, text in files.items():
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        (source / name).write_text(text, "utf-8")
+    report = build(config, previous=again.state)
+    assert report.failed and expected in errors(report), errors(report)
 
 
 def test_check_outputs_refuses_paths_leaving_the_output() -> None:
