@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 from collections import defaultdict
 
 from .diagnostics import Diagnostic, Diagnostics
 from .link import participants
+from .memo import other_objects
 from .model import ID_PATTERN, Briefing, Pos, Site
 from .schema import hint
 
@@ -23,11 +25,14 @@ class ValidateMemo:
     seed file names and the lint day; a rebuild whose ids, stances, seeds and lint day are
     the same repeats the last report of every briefing that is the same object (the parse
     cache hands back the same object for a file that did not change), and checks the others.
+    When as many briefings are checked as last time, they are compared position by
+    position (a one-file edit does not look every briefing up by its path); else by path.
     """
 
     def __init__(self) -> None:
         self.against: tuple[object, ...] | None = None
-        self.reports: dict[str, tuple[Briefing, list[Diagnostic]]] = {}  # briefing path -> (the briefing, what its checks reported)
+        self.briefings: tuple[Briefing, ...] = ()  # the briefings checked last time, in order
+        self.reports: list[list[Diagnostic]] = []  # what the checks of each reported
 
 
 def validate(site: Site, diagnostics: Diagnostics, seeds: tuple[str, ...] = (), lint: bool = False, memo: ValidateMemo | None = None) -> None:
@@ -40,19 +45,24 @@ def validate(site: Site, diagnostics: Diagnostics, seeds: tuple[str, ...] = (), 
     seed_files = frozenset(seeds)  # (a tuple, searched once per briefing, made validation quadratic)
     today = lint_today() if lint else None
     against = (frozenset(site.actors), frozenset(site.experts), site.config.stances, seed_files, today)
-    last = memo.reports if memo is not None and memo.against == against else {}
-    reports: dict[str, tuple[Briefing, list[Diagnostic]]] = {}
-    for briefing in site.briefings:
-        hit = last.get(briefing.pos.path)
-        if hit is None or hit[0] is not briefing:
-            mark = len(diagnostics.items)
-            _check_briefing(briefing, site, known, seeds, seed_files, today, diagnostics)
-            hit = (briefing, diagnostics.items[mark:])
-        else:
-            diagnostics.items.extend(hit[1])
-        reports[briefing.pos.path] = hit
+    same = memo is not None and memo.against == against
+    if same and memo is not None and len(memo.briefings) == len(site.briefings):
+        reports, redo = list(memo.reports), other_objects(memo.briefings, site.briefings)
+    else:
+        last = {b.pos.path: (b, found) for b, found in zip(memo.briefings, memo.reports)} if same and memo is not None else {}
+        reports, redo = [], []
+        for i, b in enumerate(site.briefings):
+            hit = last.get(b.pos.path)
+            reports.append(hit[1] if hit is not None and hit[0] is b else [])
+            if hit is None or hit[0] is not b:
+                redo.append(i)
+    for i in redo:
+        found = Diagnostics()
+        _check_briefing(site.briefings[i], site, known, seeds, seed_files, today, found)
+        reports[i] = found.items
+    diagnostics.items.extend(itertools.chain.from_iterable(reports))
     if memo is not None:
-        memo.against, memo.reports = against, reports
+        memo.against, memo.briefings, memo.reports = against, site.briefings, reports
 
 
 def _check_briefing(briefing: Briefing, site: Site, known: set[str], seeds: tuple[str, ...], seed_files: frozenset[str], today: dt.date | None, diagnostics: Diagnostics) -> None:

@@ -40,3 +40,44 @@ def test_events_sort_by_earliest_day_then_precision() -> None:
     dates = [PartialDate.parse(t) for t in ["2023-09-19", "2023-09", "2023", "2023-01-01", "2022-12"]]
     ordered = [d.iso for d in sorted(dates, key=lambda d: d.sort_key)]
     assert ordered == ["2022-12", "2023", "2023-01-01", "2023-09", "2023-09-19"]
+
+
+def test_validating_again_with_the_memo_reports_what_validating_afresh_does(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """validate keeps each briefing's report by position (ValidateMemo); a rebuild must report what a fresh check does, whichever briefing changed."""
+    import importlib.util
+    from pathlib import Path
+
+    from generator.diagnostics import Diagnostics
+    from generator.load import load_sources
+    from generator.parse import ParseCache, parse
+    from generator.validate import ValidateMemo, validate
+
+    spec = importlib.util.spec_from_file_location("synth", Path(__file__).resolve().parent.parent / "benchmarks" / "synth.py")
+    synth = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(synth)  # type: ignore[union-attr]
+    root = synth.synthesize(tmp_path / "site", 30, seed=2)
+    cache, memo = ParseCache(), ValidateMemo()
+
+    def check(kept: ValidateMemo | None) -> list[str]:
+        diagnostics = Diagnostics()
+        raw = load_sources(root, diagnostics)
+        validate(parse(raw, diagnostics, cache), diagnostics, seeds=raw.seeds, memo=kept)
+        return [str(d) for d in diagnostics.items]
+
+    check(memo)
+    one, two = sorted((root / "content" / "briefings").rglob("*.md"))[3:5]
+    edits = [
+        (one, "\nactors:\n", "\nactors:\n  no-such-actor:\n    stance: mixed\n"),  # an unknown id: an error at this position
+        (two, "    stance: ", "    stance: no-such-stance-"),  # another briefing's unknown stance
+        (one, "\nactors:\n  no-such-actor:\n    stance: mixed\n", "\nactors:\n"),  # mended: the error goes
+        (two, "  seed: ", "  seed: missing-"),  # a missing seed
+    ]
+    for path, old, new in edits:
+        text = path.read_text("utf-8")
+        assert old in text, (path.name, old)
+        path.write_text(text.replace(old, new, 1), "utf-8")
+        again, fresh = check(memo), check(None)
+        assert again == fresh, (path.name, old)
+    assert any("missing-" in line for line in fresh)  # (the edits are reported: there is something to compare)
+    (one.parent / "added.md").write_text(two.read_text("utf-8"), "utf-8")  # one briefing more: the reports are found by path
+    assert check(memo) == check(None)
