@@ -42,6 +42,7 @@ from typing import Callable, Iterable, Mapping
 
 from .article import ArticleHTML, Registry
 from .link import Entry, LinkedSite
+from .memo import other_objects, same_objects
 from .model import Briefing
 from .pages import Output, Page
 
@@ -73,7 +74,13 @@ def changed_keys(old: LinkedSite, new: LinkedSite, old_articles: Mapping[str, Ar
     """Return the model keys whose values differ between two linked sites (added and removed ones included), with what changed in each briefing."""
     keys: set[str] = set()
     facets: dict[str, frozenset[str]] = {}
-    for slug in old.by_slug.keys() | new.by_slug.keys():
+    same_registries = same_objects(old.site.actors, new.site.actors) and same_objects(old.site.experts, new.site.experts)
+    same_order = len(old.entries) == len(new.entries) == len(new.keys) and old.keys == new.keys  # the same slugs in the same places (LinkedSite.keys)
+    if same_registries and same_order:  # an entry that is the same object has the same article too (its body and the registry are the same): look only where the entries differ
+        slugs: Iterable[str] = [new.entries[i].briefing.slug for i in other_objects(old.entries, new.entries)]
+    else:
+        slugs = old.by_slug.keys() | new.by_slug.keys()
+    for slug in slugs:
         before, after = old.by_slug.get(slug), new.by_slug.get(slug)
         if before is None or after is None:
             keys.add(f"briefing:{slug}")
@@ -92,7 +99,7 @@ def changed_keys(old: LinkedSite, new: LinkedSite, old_articles: Mapping[str, Ar
             keys.add(f"{kind}:{ident}")
             if before_entry is not None and after_entry is not None:
                 facets[f"{kind}:{ident}"] = frozenset(f.name for f in dataclasses.fields(before_entry) if getattr(before_entry, f.name) != getattr(after_entry, f.name))
-    if tuple(old.by_slug) != tuple(new.by_slug):
+    if not same_order and tuple(old.by_slug) != tuple(new.by_slug):
         keys.add("list:briefings")
     if tuple(old.years) != tuple(new.years):
         keys.add("list:years")
