@@ -438,7 +438,8 @@ def check_site(site: Site, raw: RawSources, seeds: Mapping[str, str], diagnostic
     else:
         redo, keys, results, warnings = range(count), [None] * count, list(site.briefings), [()] * count
         used = Compared()
-    bodies = {f.path: f.text for f in raw.briefings} if redo else {}
+    wanted = {site.briefings[i].pos.path for i in redo}
+    bodies = {f.path: f.text for f in raw.briefings if f.path in wanted} if redo else {}
     jobs: dict[Key, Job] = {}
     for i in redo:
         briefing = site.briefings[i]
