@@ -91,6 +91,7 @@ class LoadMemo(dict):  # type: ignore[type-arg]
         self.folders: dict[str, Listing] = {}  # folder path -> its entries
         self.links: set[str] = set()  # paths of files that are symbolic links: their stat is always read (nobody watches their targets)
         self.seeds: tuple[frozenset[str], tuple[str, ...], dict[str, str]] | None = None  # the names asked for, the seed files there were, and the texts read (provenance.read_seeds)
+        self.unsettled: dict[str, RawFile] = {}  # path -> the file read while its stat was too fresh to trust: read again next time, and handed back if the text is the same
 
 
 Touched = frozenset[str] | None  # the paths (relative to the project, "/"-separated) the watcher saw change since the memo was filled; None: unknown
@@ -217,6 +218,7 @@ def read_file(path: str, rel: str, diagnostics: Diagnostics, memo: LoadMemo, set
         if st.st_size > MAX_FILE_BYTES:
             diagnostics.error(Pos(rel), f"file is {st.st_size} bytes; a source file may have at most {MAX_FILE_BYTES} (1 MiB): split it or move data to static/")
             memo.pop(path, None)  # the next rebuild must report it again, not take its last good text
+            memo.unsettled.pop(path, None)
             return None
         key = (st.st_size, st.st_ino, st.st_dev, st.st_mtime_ns, st.st_ctime_ns)
         hit = memo.get(path)
@@ -227,16 +229,21 @@ def read_file(path: str, rel: str, diagnostics: Diagnostics, memo: LoadMemo, set
     except OSError as exc:
         diagnostics.error(Pos(rel), f"cannot read file: {exc.strerror}")
         memo.pop(path, None)
+        memo.unsettled.pop(path, None)
         return None
     text = decode(rel, data, diagnostics)
+    earlier = hit[1] if hit is not None else memo.unsettled.get(path)
     if text is None:
         memo.pop(path, None)
+        memo.unsettled.pop(path, None)
         return None
-    raw = RawFile(rel, text)
+    raw = earlier if earlier is not None and earlier.text == text and earlier.path == rel else RawFile(rel, text)  # the same text as read before: the same object, which the later stages' memos recognise
     if st.st_ctime_ns < settled:  # a fresher stat might not change at the next write in the same clock tick (cache.py)
         memo[path] = (key, raw)
+        memo.unsettled.pop(path, None)
     else:
         memo.pop(path, None)  # nor may an older entry stand for it
+        memo.unsettled[path] = raw
     return raw
 
 

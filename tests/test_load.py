@@ -63,6 +63,19 @@ def test_a_fresh_file_is_read_every_time(make_site: Callable[..., Path]) -> None
     assert loaded(root, memo) == first
 
 
+def test_a_fresh_file_read_again_with_the_same_text_is_the_same_object(make_site: Callable[..., Path]) -> None:
+    """The stages after load recognise an unchanged file by identity: a file too fresh to trust its stat is read again, and handed back as the same object when its text is the same."""
+    root = make_site()
+    memo = LoadMemo()
+    first = loaded(root, memo)
+    again = loaded(root, memo)
+    assert all(a is b for a, b in zip(again.briefings + again.actors, first.briefings + first.actors))
+    same_size_edit(root / "content/briefings/first.md", "Body text.", "Body TEXT.")  # as fresh, the same size and mtime: only the bytes tell
+    (edited,) = [f for f in loaded(root, memo).briefings if f.path == "content/briefings/first.md"]
+    (before,) = [f for f in first.briefings if f.path == "content/briefings/first.md"]
+    assert "Body TEXT." in edited.text and edited is not before
+
+
 def test_the_memo_holds_only_current_files(make_site: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(load, "SETTLE_NS", 0)
     root = make_site()
