@@ -32,7 +32,7 @@ from .provenance import Compared, check_site as check_provenance, read_seeds, se
 from .render import HELPER_READS, PlanMemo, plan_alone, plan_html, render_site
 from .search import start_search
 from .twin import twin_outputs
-from .theme import Theme, environments, resolve_theme, template_names
+from .theme import Theme, environments, referenced_templates, resolve_theme, template_names
 from .validate import ValidateMemo, shared_aliases, validate
 from .write import WriteReport, check_output, check_outputs, write_site
 
@@ -288,18 +288,24 @@ def _names_of(names: dict[tuple[str, str], frozenset[str] | None], html_env: jin
 
 
 def prepare_rebuilds(state: BuildState) -> None:
-    """Do now what the first rebuild after this build would do first: learn what each template of the page plan can read, start the resident article worker.
+    """Do now what the first rebuild after this build would do first: learn what each template of the page plan can read and compile it, make link's indexes of places, start the resident article worker.
 
     Serve calls it after its first build: the first save then takes as long as the others
-    (parsing every template for its names took ~300 ms on the example site; who lists
-    whom as related, which link needs to patch a briefing in, ~60 ms at 10,000 briefings).
+    (parsing every template for its names took ~300 ms on the example site, and the build's
+    pages are rendered in forked workers, so this process has compiled none; who lists
+    whom as related and each slug's place, which link needs to patch a briefing in, ~60 ms
+    at 10,000 briefings; the resident worker's article renderer for the registry, ~60 ms).
     """
     html_env, md_env = state.environments
     for env, pages in ((md_env, state.planned[0]), (html_env, state.planned[1])):
         for template in sorted({page.template for page in pages}):
             _names_of(state.names, html_env, env, template)
-    state.linked.related_by  # (made once, then handed on while the order and the related briefings stay: link._carried)
+            for used in referenced_templates(env, template):  # (what it extends, includes and imports is compiled at its first render)
+                env.get_template(used)
+    state.linked.related_by, state.linked.positions  # (made once, then handed on while the order and the related briefings stay: link._carried)
     state.resident.start()
+    if state.linked.entries:  # the worker makes its article renderer for this registry now, on the other core, not at the first save (the result is dropped)
+        state.resident.submit(render_article, [(state.registry, state.linked.entries[0].briefing)], state.config.document_seconds)
 
 
 def _same_model(previous: BuildState | None, config: BuildConfig, raw: RawSources, touched: Touched) -> Model | None:
