@@ -81,8 +81,10 @@ class PlanMemo:
             return pages, None
         pages = list(last_pages)
         touched: set[tuple[str, object]] = set()
-        for i in other_objects(last_entries, entries):
+        changed = other_objects(last_entries, entries)
+        for i in changed:  # (every old path goes before the new ones come: two briefings may have swapped places)
             self.slug_at.pop(pages[i].path, None)
+        for i in changed:
             pages[i] = _briefing_page(entries[i])
             self.slug_at[pages[i].path] = entries[i].briefing.slug
             for b in (last_entries[i].briefing, entries[i].briefing):

@@ -169,6 +169,7 @@ def _each_kind(site: Path, config: BuildConfig, report: BuildReport, total: int,
         assert (report.state.model is before.model) == (name in ("template edit", "base template edit", "asset edit", "static file edit")), name  # no source or seed changed
         assert clean.state is not None
         assert report.state.planned == clean.state.planned, name  # the pages reused from the last plan (render.PlanMemo) are the ones planned afresh
+        assert report.state.plans.slug_at == {e.briefing.url: e.briefing.slug for e in report.state.linked.entries}, name  # what plan_alone finds open briefing pages by
         incremental, full = _files(report), _files(clean)
         assert sorted(incremental) == sorted(full), name
         different = [path for path in full if incremental[path] != full[path]]
