@@ -385,10 +385,10 @@ def _articles(
                 )
             else:
                 found[b.slug] = html
-        if kept and previous is not None and linked.keys == previous.linked.keys:  # the same slugs in the same order: the last articles, with the new ones in their places
-            return {**kept, **found}
-        found.update((slug, html) for slug, html in kept.items() if slug not in found)
-        return {e.briefing.slug: found[e.briefing.slug] for e in linked.entries if e.briefing.slug in found}
+        articles = {**kept, **found}  # the last articles, with the new ones in their places
+        if kept and previous is not None and linked.keys == previous.linked.keys:
+            return articles  # (the same slugs in the same order)
+        return {e.briefing.slug: articles[e.briefing.slug] for e in linked.entries if e.briefing.slug in articles}
 
     return collect
 
