@@ -43,6 +43,7 @@ R = TypeVar("R")
 PARALLEL_PAGES = 400  # from this many pages to render, share them out between the cores (forking costs ~0.1 s)
 PARALLEL_DOCUMENTS = 50  # from this many briefings to compare with their seeds, share them out between the cores
 RESIDENT_ARTICLES = 4  # up to this many articles to render in a rebuild go to its resident worker (no fork)
+SHARES_PER_WORKER = 4  # the pages come in this many shares a worker, so that one slow share leaves no core idle for long
 WORKER_SECONDS = 3600.0  # a worker's share is bounded by the per-document budget of its articles, not by this
 
 
@@ -407,24 +408,24 @@ def _render(
 ) -> list[Output]:
     """Return the Markdown and HTML pages rendered, in plan order; many pages are shared out between the cores.
 
-    Each forked worker renders its share (a folder's pages together) with its own
+    Each forked worker renders a share at a time (a folder's pages together) with its own
     diagnostics and template references, which come back with its pages; the result is
-    the same as rendering in this process, which is what a small rebuild does.
+    the same as rendering in this process, which is what a small rebuild does. There are
+    several shares a worker: pages differ in cost (an actor's page draws its neighbourhood),
+    and a worker that is done takes the next share instead of waiting for the other.
     """
     md_env, html_env = envs
 
     def work(share: tuple[list[Page], list[Page]]) -> tuple[list[Output], Diagnostics, dict[str, frozenset[str]]]:
         local = Diagnostics()
-        refs = dict(references)
-        found = emit_markdown(linked, share[0], md_env, theme, source, local, refs)
-        found += render_site(linked, share[1], html_env, theme, articles, assets, source, local, refs)
-        return found, local, refs
+        found = emit_markdown(linked, share[0], md_env, theme, source, local, references)  # (a worker's own copy, kept for its next share)
+        found += render_site(linked, share[1], html_env, theme, articles, assets, source, local, references)
+        return found, local, references
 
     workers = min(os.cpu_count() or 1, 8)
     if workers < 2 or len(md_pages) + len(html_pages) < PARALLEL_PAGES or not can_enforce():
-        found, local, refs = work((md_pages, html_pages))
+        found, local, _ = work((md_pages, html_pages))
         diagnostics.merge(local)
-        references.update(refs)
         return found
     for env, pages in ((md_env, md_pages), (html_env, html_pages)):  # compile each template once, here, for every worker
         for name in sorted({p.template for p in pages}):
@@ -432,7 +433,7 @@ def _render(
                 env.get_template(name)
             except Exception:  # noqa: BLE001 - a broken template is reported where it is rendered
                 pass
-    shares = list(zip(_by_folder(md_pages, workers), _by_folder(html_pages, workers)))
+    shares = list(zip(_by_folder(md_pages, workers * SHARES_PER_WORKER), _by_folder(html_pages, workers * SHARES_PER_WORKER)))
     by_path: dict[str, Output] = {}
     for result in map_bounded(work, shares, WORKER_SECONDS, workers):
         if isinstance(result, Overrun):
