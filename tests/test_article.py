@@ -82,3 +82,29 @@ def test_sanitizer_removes_active_content_and_keeps_formatting() -> None:
 def test_raw_html_in_markdown_is_sanitized() -> None:
     out = html('Text <iframe src="https://evil"></iframe><b onmouseover="x">bold</b>')
     assert out == "<p>Text <b>bold</b></p>"
+
+
+MARKDOWN_SAMPLES = [
+    "Plain prose, no markup at all: just words.",
+    "A `code span` and ``double `ticks` `` and an escaped \\`tick\\` and \\\\`code after backslashes`.",
+    "> a quote\n> over two lines\n\nand a line with a > in it",
+    "# Heading\n\nText with a # in it.\n\n## Closed ##\n\nSetext\n------",
+    "Term\n: its definition\n\nA time: 10:30, a ratio 3:1.",
+    "Mixed: `x` > y # z\n\n> quoted `code`\n\nTerm\n:   definition with `code`",
+    "    indented code with ` and > and #",
+    "[[kim-jong-un]] said `[[xi-jinping]]` is code.",
+]
+
+
+def test_patterns_that_skip_text_lacking_their_character_render_as_without_the_test() -> None:
+    import markdown
+
+    from generator.article import BriefingExtension, _Needs
+
+    guarded = ArticleRenderer(REGISTRY)
+    assert isinstance(guarded.md.inlinePatterns["backtick"].compiled_re, _Needs)
+    assert all(isinstance(guarded.md.parser.blockprocessors[n].RE, _Needs) for n in ("quote", "hashheader", "deflist"))
+    plain = markdown.Markdown(extensions=["extra", "sane_lists", BriefingExtension(REGISTRY)], output_format="html")
+    for text in MARKDOWN_SAMPLES:
+        plain.reset()
+        assert guarded.convert(text) == sanitize(plain.convert(text)), text
