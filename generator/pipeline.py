@@ -30,7 +30,7 @@ from .pages import Output, Page, page_reads, relative
 from .parse import ParseCache, parse
 from .provenance import Compared, check_site as check_provenance, read_seeds, seed_names
 from .render import HELPER_READS, PlanMemo, plan_alone, plan_html, render_site
-from .search import start_search
+from .search import Indexing, indexes, start_search
 from .twin import twin_outputs
 from .theme import Theme, environments, referenced_templates, resolve_theme, template_names
 from .validate import ValidateMemo, shared_aliases, validate
@@ -235,13 +235,23 @@ def build(config: BuildConfig, previous: BuildState | None = None, sources_print
     md_planned = planned_before[0] if planned_before is not None else plan_markdown(linked)  # (after the open pages: they need only the HTML plan)
     planned = (md_planned, html_planned)
     md_pages = stale(md_planned, md_env)
-    outputs += _render(linked, md_pages, html_pages, envs, theme, articles, assets, config.source, diagnostics, references)
-    rendered = tuple(o.path for o in outputs)
-    kept = kept_outputs(previous.outputs if previous is not None else {}, changes)
-    if previous is not None:
-        outputs = _merge(planned[0] + planned[1], outputs, previous.outputs)
-    searching = start_search(outputs, config.source / ".briefing-cache") if config.write else None  # Pagefind indexes on the other core meanwhile
+    searched = [page for page in html_planned if indexes(page.path)] if config.write else []
+    searching: Indexing | None = None
     try:
+        # The pages search covers first: Pagefind indexes them while the others are rendered, and the twins and feeds made.
+        fresh = _render(linked, [], [page for page in html_pages if indexes(page.path)], envs, theme, articles, assets, config.source, diagnostics, references) if searched else []
+        if searched and not diagnostics.errors:
+            searching = start_search(_merge(searched, outputs + fresh, previous.outputs if previous is not None else {}), config.source / ".briefing-cache")
+        later = [page for page in html_pages if not indexes(page.path)] if searched else html_pages
+        fresh += _render(linked, md_pages, later, envs, theme, articles, assets, config.source, diagnostics, references)
+        by_path = {o.path: o for o in fresh}
+        outputs += [by_path[page.path] for page in (*md_pages, *html_pages) if page.path in by_path]  # in plan order, as one render gives them
+        rendered = tuple(o.path for o in outputs)
+        kept = kept_outputs(previous.outputs if previous is not None else {}, changes)
+        if previous is not None:
+            outputs = _merge(planned[0] + planned[1], outputs, previous.outputs)
+        if config.write and not searched:  # nothing but the home page to index: start it now
+            searching = start_search(outputs, config.source / ".briefing-cache")
         outputs += twin_outputs(linked, kept)
         outputs += render_feeds(linked, planned[1], html_env, md_env, theme, config.source, diagnostics, kept, names_of, references)
         outputs += static

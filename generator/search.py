@@ -65,9 +65,14 @@ def pagefind_binary() -> Path | None:
     return Path(get_executable())
 
 
+def indexes(path: str) -> bool:
+    """Whether search covers the page at path: a briefing's, an actor's or an expert's own page (not lists, not page-2)."""
+    return path.startswith(INDEXED) and path.endswith("/index.html") and path.count("/") == 2
+
+
 def indexed_pages(outputs: list[Output]) -> list[Output]:
     """Return the HTML outputs that search covers: briefings, actors and experts (the home page if there are none)."""
-    pages = [o for o in outputs if o.path.startswith(INDEXED) and o.path.endswith("/index.html") and o.path.count("/") == 2]  # not lists, not page-2
+    pages = [o for o in outputs if indexes(o.path)]
     return pages or [o for o in outputs if o.path == FALLBACK]
 
 
