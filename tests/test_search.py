@@ -201,3 +201,22 @@ def test_a_folder_in_memory_and_the_pipe_give_the_same_bundle_and_the_folder_is_
     assert conversations == [True, False] and not list(memory.iterdir())
     assert from_folder == from_pipe
     memory.rmdir()
+
+
+def test_drawings_are_left_out_of_what_pagefind_parses_and_the_bundle_is_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pagefind leaves a drawing's text out of the index, but parsing it is a quarter of a briefing page's indexing: the pages go without it."""
+    from generator.graphics import briefing_timeline
+    from generator.model import Event, PartialDate
+
+    drawing = str(briefing_timeline([Event(PartialDate.parse("2025-03-01"), "Tick labels and talks in Geneva"), Event(PartialDate.parse("2025-04"), "A second event")]))
+    nested = "<svg><svg><text>Nested words</text></svg></svg>"
+    marked = '<svg><text data-pagefind-meta="drawn">Marked words</text></svg>'
+    pages = site({"alpha": f"Copper exports. {drawing} After the drawing.", "beta": f"{nested} A ceasefire", "gamma": f"{marked} Talks"})
+    stripped = search.searchable(pages[0].data)
+    assert b"<svg" not in stripped and b"After the drawing." in stripped and b"Copper exports." in stripped
+    assert search.searchable(pages[1].data) == pages[1].data and search.searchable(pages[2].data) == pages[2].data  # as they are
+    quick = bundle(pages, tmp_path / "a")
+    monkeypatch.setattr(search, "searchable", lambda data: data)
+    assert bundle(pages, tmp_path / "b") == quick  # the index Pagefind makes of the whole pages
+    text = words(quick)
+    assert "Copper exports. After the drawing." in text and "Geneva" not in text
