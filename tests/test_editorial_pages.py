@@ -133,3 +133,15 @@ def test_the_source_line_lists_what_the_editors_changed(example_site: Path) -> N
     text = _text((example_site / "site/briefings/kim-jong-un-beijing-victory-day/index.html").read_text(encoding="utf-8"))
     assert "The editors changed the source’s text in 1 place: Changed (source line 3): “Kim left Pyongyang" in text
     assert "the source reads “Kim departed Pyongyang" in text
+
+
+def test_an_actors_profile_is_on_its_first_page_and_the_pages_after_go_on_with_the_briefings(make_site: Callable[..., Path]) -> None:
+    out = _site(make_site, per_page=1)
+    first = (out / "actors/alice/index.html").read_text(encoding="utf-8")
+    second = (out / "actors/alice/page-2.html").read_text(encoding="utf-8")
+    assert "Stance over time" in first and 'class="infobox"' in first and "Experts who discussed" in first
+    assert "Stance over time" not in second and 'class="infobox"' not in second and "Experts who discussed" not in second  # not repeated on every page
+    text = _text(second)
+    assert "Briefings featuring Alice Example, page 2 of 2. The first page has the profile" in text
+    assert 'href="index.html"' in second and "Page 2 of 2" in text
+    assert ("briefings/first/index.html" in second) != ("briefings/first/index.html" in first.split('id="briefings"')[1])  # each briefing on one page of the list
