@@ -233,7 +233,7 @@ class _Needs:
     Python-Markdown tries each inline pattern on every text node and each block processor on
     every block. A pattern that opens with a look-behind (the code span's) or a line start
     gives the regex engine no literal to skip ahead to, so it steps through the whole text
-    even where the character it needs is absent: a fifth of an article's conversion.
+    even where the character it needs is absent: a quarter of an article's conversion.
     """
 
     __slots__ = ("pattern", "char")

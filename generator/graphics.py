@@ -138,7 +138,7 @@ def _n(value: float) -> str:
 
 
 class _Element:
-    """An SVG element being drawn: what ElementTree would hold, at a tenth of its cost to build and write.
+    """An SVG element being drawn: what ElementTree would hold for it, and nothing more.
 
     Attribute values are escaped as they are set, so writing the drawing joins strings."""
 
