@@ -206,9 +206,9 @@ def run_pagefind(binary: Path, pages: list[Output], started: Callable[[subproces
     when one can be made in their order (_pages_folder); else the pages are sent through
     the pipe by a thread while this one reads the answers, so neither pipe can fill up and
     stall the other side. `started` is handed the service's process as soon as it runs
-    (so that a caller can stop it).
+    (so that a caller can stop it). Either way Pagefind reads the pages as `searchable`
+    gives them.
     """
-    pages = [Output(page.path, searchable(page.data), page.deps) for page in pages]
     with tempfile.TemporaryFile() as errors, _pages_folder(pages) as folder:
         try:
             process = subprocess.Popen([str(binary), "--service"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors)
@@ -264,7 +264,7 @@ def _converse(process: subprocess.Popen[bytes], pages: list[Output], folder: Pat
     def feed() -> None:
         try:
             for n, page in enumerate(pages, start=2):
-                _send(process.stdin, n, {"type": "AddFile", "index_id": index, "file_path": page.path, "url": None, "file_contents": page.data.decode("utf-8")})
+                _send(process.stdin, n, {"type": "AddFile", "index_id": index, "file_path": page.path, "url": None, "file_contents": searchable(page.data).decode("utf-8")})
             _send(process.stdin, len(pages) + 2, {"type": "GetFiles", "index_id": index})
             process.stdin.flush()
         except (OSError, ValueError) as exc:  # the service died, or a page could not be sent: stop it, so the reader sees the end
@@ -325,7 +325,7 @@ def _write_pages(pages: list[Output]) -> Path | None:
             path = os.path.join(folder, *page.path.split("/"))
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path, "wb") as f:
-                f.write(page.data)
+                f.write(searchable(page.data))  # (a copy of each page only while it is written)
         if list(_walk(folder)) == [page.path for page in pages]:
             return Path(folder)
     except OSError:  # out of room in memory, say
