@@ -236,13 +236,13 @@ def build(config: BuildConfig, previous: BuildState | None = None, sources_print
     planned = (md_planned, html_planned)
     md_pages = stale(md_planned, md_env)
     searched = [page for page in html_planned if indexes(page.path)] if config.write else []
+    to_index, later = ([p for p in html_pages if indexes(p.path)], [p for p in html_pages if not indexes(p.path)]) if searched else ([], html_pages)
     searching: Indexing | None = None
     try:
         # The pages search covers first: Pagefind indexes them while the others are rendered, and the twins and feeds made.
-        fresh = _render(linked, [], [page for page in html_pages if indexes(page.path)], envs, theme, articles, assets, config.source, diagnostics, references) if searched else []
+        fresh = _render(linked, [], to_index, envs, theme, articles, assets, config.source, diagnostics, references) if to_index else []
         if searched and not diagnostics.errors:
             searching = start_search(_merge(searched, outputs + fresh, previous.outputs if previous is not None else {}), config.source / ".briefing-cache")
-        later = [page for page in html_pages if not indexes(page.path)] if searched else html_pages
         fresh += _render(linked, md_pages, later, envs, theme, articles, assets, config.source, diagnostics, references)
         by_path = {o.path: o for o in fresh}
         outputs += [by_path[page.path] for page in (*md_pages, *html_pages) if page.path in by_path]  # in plan order, as one render gives them
