@@ -11,7 +11,7 @@ import pytest
 
 from generator.diagnostics import Diagnostics
 from generator.pages import Output
-from generator.write import MANIFEST, check_output, write_site
+from generator.write import MANIFEST, STAGE_THREADED, check_output, write_site
 
 from conftest import run_cli, snapshot
 
@@ -134,6 +134,33 @@ def test_new_folders_move_in_whole_and_a_failed_apply_takes_them_out_again(tmp_p
     report, diags = write(files, out)
     assert report is not None and report.written == 6 and not diags.items
     assert {rel: data.decode() for rel, data in snapshot(out).items() if rel != MANIFEST} == files
+
+
+def test_many_files_are_staged_by_threads_with_the_same_bytes_and_a_failure_in_one_changes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = {f"p{i % 37}/f{i}.html": f"page {i} " * (i % 50) for i in range(3 * STAGE_THREADED)}  # (some of them empty)
+    serial = tmp_path / "serial"
+    monkeypatch.setattr("generator.write.STAGE_THREADED", 10**9)
+    write(files, serial)
+    monkeypatch.undo()
+    out = tmp_path / "site"
+    report, diags = write(files, out)
+    assert report is not None and report.written == len(files) and not diags.items
+    assert snapshot(out) == snapshot(serial)
+    before = snapshot(out)
+    real = os.open
+    failed: list[str] = []
+
+    def failing(path: object, flags: int, mode: int = 0o777, **kw: object) -> int:
+        if str(path).endswith("/f100.html"):
+            failed.append(path)
+            raise OSError(28, "No space left on device", path)
+        return real(path, flags, mode, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", failing)
+    report, diags = write({rel: data + "!" for rel, data in files.items()}, out)
+    assert failed and report is None and "No space left on device" in diags.errors[0].message
+    monkeypatch.undo()
+    assert snapshot(out) == before and not [p for p in tmp_path.iterdir() if "staging" in p.name]
 
 
 def test_refuses_output_equal_to_source(tmp_path: Path) -> None:
