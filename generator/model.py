@@ -339,3 +339,7 @@ class Site:
     actors: Mapping[str, Actor]
     experts: Mapping[str, Expert]
     static: tuple[str, ...] = ()  # files under static/, relative to it
+
+    def names(self) -> dict[str, str]:
+        """Return each actor's and expert's id with its name: what a mention in the text reads as."""
+        return {ident: entry.name for ident, entry in [*self.actors.items(), *self.experts.items()]}

@@ -424,7 +424,7 @@ def check_site(site: Site, raw: RawSources, seeds: Mapping[str, str], diagnostic
     budget per document, budget.py); a result that is an Overrun is reported at the
     briefing's body.
     """
-    names = {ident: entry.name for ident, entry in [*site.actors.items(), *site.experts.items()]}
+    names = site.names()
     names_key = hash(tuple(sorted(names.items())))
     memo = Compared() if memo is None else memo
     count = len(site.briefings)

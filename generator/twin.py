@@ -248,12 +248,12 @@ def _drop_empty(mapping: dict[str, Any], keep: tuple[str, ...] = ()) -> dict[str
     return {k: v for k, v in mapping.items() if k in keep or v not in (None, "", [], {})}
 
 
-def twin(entry: Entry, linked: LinkedSite) -> dict[str, Any]:
-    """Return the briefing as the JSON document TWIN describes."""
+def twin(entry: Entry, linked: LinkedSite, names: dict[str, str] | None = None) -> dict[str, Any]:
+    """Return the briefing as the JSON document TWIN describes; names are the site's (Site.names), made once for all twins."""
     b: Briefing = entry.briefing
     site = linked.site
     here = TWIN_PATH.format(slug=b.slug)
-    names = {i: e.name for i, e in [*site.actors.items(), *site.experts.items()]}
+    names = site.names() if names is None else names
     participants = {c.actor.id: c.actor.name for c in entry.actors} | {s.expert.id: s.expert.name for s in entry.experts}
     doc: dict[str, Any] = {
         "$schema": relative("schemas/briefing.json", here),
@@ -358,9 +358,10 @@ def _dump(document: dict[str, Any]) -> bytes:
 def twin_outputs(linked: LinkedSite, kept: Callable[[str, frozenset[str]], Output | None] = lambda path, deps: None) -> list[Output]:
     """Return each briefing's briefing.json and the published schemas; kept(path, deps) gives a previous build's file still current."""
     outputs = []
+    names = linked.site.names()  # (once: made for each twin, it grew with briefings times actors)
     for entry in linked.entries:
         path = TWIN_PATH.format(slug=entry.briefing.slug)
-        outputs.append(kept(path, entry.own_keys) or Output(path, _dump(twin(entry, linked)), entry.own_keys))
+        outputs.append(kept(path, entry.own_keys) or Output(path, _dump(twin(entry, linked, names)), entry.own_keys))
     schemas = [kept(f"schemas/{name}", frozenset()) for name in SCHEMAS]  # made from site.yaml alone, whose change renders everything
     if None in schemas:
         schemas = [Output(f"schemas/{name}", _dump(document)) for name, document in schema_documents(linked.site.config).items()]
