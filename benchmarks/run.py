@@ -8,10 +8,11 @@
 Every figure is the median of --runs runs of a new `briefing build` process (cold: no cache,
 a new output folder; warm: the same output folder and cache after a build: "no-change" is
 the build command's shortcut, the edits are full builds whose writes skip unchanged files).
-Memory is the peak of the whole process tree (workers included), sampled from /proc as
-the sum of each process's proportional set size (PSS: pages a forked worker shares with
-its parent count once, not twice). Peers build the same articles as plain Markdown pages,
-installed into a temporary virtualenv by this script. It prints figures; it asserts nothing.
+Memory is the peak of the whole process tree (workers included), sampled from /proc in
+cold runs of its own (sampling slows the build it watches) as the sum of each process's
+proportional set size (PSS: pages a forked worker shares with its parent count once, not
+twice). Peers build the same articles as plain Markdown pages, installed into a temporary
+virtualenv by this script. It prints figures; it asserts nothing.
 """
 
 from __future__ import annotations
@@ -72,8 +73,16 @@ def _rss_kib(pid: int) -> int:
     return 0
 
 
-def run_measured(cmd: list[str], cwd: Path | None = None) -> tuple[float, float, str]:
-    """Run cmd; return (seconds, peak MiB of its process tree, stderr)."""
+def run_measured(cmd: list[str], cwd: Path | None = None, memory: bool = False) -> tuple[float, float, str]:
+    """Run cmd; return (seconds, peak MiB of its process tree or 0.0 when memory is not sampled, stderr).
+
+    Reading a process's PSS (smaps_rollup) walks its page tables: 1.5-2 ms for a 70 MB
+    process, several for the build's 300 MB ones, four processes at a time, every 20 ms.
+    That slowed the build it timed (until the fourteenth session it sampled every timed
+    run: a cold build of 1,000 briefings 16.1-16.6 s unsampled, 15.8-21.0 s sampled, in
+    three interleaved pairs). So a timed run is not sampled, and a sampled run's time is
+    not used.
+    """
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peak = 0
@@ -86,11 +95,13 @@ def run_measured(cmd: list[str], cwd: Path | None = None) -> tuple[float, float,
             done.wait(0.02)
 
     sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
+    if memory:
+        sampler.start()
     _, err = proc.communicate()
     seconds = time.perf_counter() - started
     done.set()
-    sampler.join()
+    if memory:
+        sampler.join()
     if proc.returncode != 0:
         raise SystemExit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{err[-3000:]}")
     return seconds, peak / 1024, err
@@ -121,11 +132,14 @@ def measure_briefing(n: int, runs: int, work: Path) -> dict[str, float]:
 
     cold, memory = [], []
     for k in range(runs):
-        shutil.rmtree(cache, ignore_errors=True)
-        seconds, mib, _ = run_measured(briefing(site, work / f"cold-{n}-{k}"))
-        cold.append(seconds)
-        memory.append(mib)
-        shutil.rmtree(work / f"cold-{n}-{k}", ignore_errors=True)
+        for sampled in (False, True):  # timed, then sampled for memory (see run_measured)
+            shutil.rmtree(cache, ignore_errors=True)
+            seconds, mib, _ = run_measured(briefing(site, work / f"cold-{n}-{k}"), memory=sampled)
+            if sampled:
+                memory.append(mib)
+            else:
+                cold.append(seconds)
+            shutil.rmtree(work / f"cold-{n}-{k}", ignore_errors=True)
 
     out = work / f"warm-{n}"
     run_measured(briefing(site, out))
