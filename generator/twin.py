@@ -248,12 +248,11 @@ def _drop_empty(mapping: dict[str, Any], keep: tuple[str, ...] = ()) -> dict[str
     return {k: v for k, v in mapping.items() if k in keep or v not in (None, "", [], {})}
 
 
-def twin(entry: Entry, linked: LinkedSite, names: dict[str, str] | None = None) -> dict[str, Any]:
+def twin(entry: Entry, linked: LinkedSite, names: dict[str, str]) -> dict[str, Any]:
     """Return the briefing as the JSON document TWIN describes; names are the site's (Site.names), made once for all twins."""
     b: Briefing = entry.briefing
     site = linked.site
     here = TWIN_PATH.format(slug=b.slug)
-    names = site.names() if names is None else names
     participants = {c.actor.id: c.actor.name for c in entry.actors} | {s.expert.id: s.expert.name for s in entry.experts}
     doc: dict[str, Any] = {
         "$schema": relative("schemas/briefing.json", here),
