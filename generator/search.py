@@ -11,6 +11,13 @@ is kept in the site's `.briefing-cache/` under a digest of the indexed pages and
 binary, so a build whose indexed pages did not change reuses it instead of running
 Pagefind again. `start_search` runs Pagefind on a thread, so the build goes on (twins,
 feeds, staging) while it indexes; the write stage takes the bundle last.
+Pagefind holds about 270 KB a page until it writes the bundle (3.1 GB at 10,700 pages),
+so a site of more than PART_PAGES indexed pages is indexed in parts, one Pagefind after
+another, each page in the part a digest of its path picks: the first part's bundle is
+pagefind/ itself, the others' pagefind/part-N/ (their index only: the first part's script
+searches them), and pagefind/briefing-parts.json lists them for the search page, which
+merges them (Pagefind's mergeIndex: one list of results, by score). Each part is kept in
+the cache on its own, so a build re-indexes only the parts whose pages changed.
 What the index shows per result comes from the pages themselves: `data-pagefind-body` on
 `<main>`, and `data-pagefind-meta` on the head's description (the summary) and kind.
 The search page's script (themes/default/static/search.js) loads the bundle relative to
@@ -32,6 +39,7 @@ import subprocess
 import tempfile
 import threading
 import zipfile
+import zlib
 from pathlib import Path
 from typing import IO, Any, Callable, Iterator
 
@@ -48,10 +56,14 @@ INDEXED = ("briefings/", "actors/", "experts/")
 FALLBACK = "index.html"  # indexed when there is nothing else, so that an empty site still has a bundle
 UNUSED = ("pagefind-ui.js", "pagefind-ui.css", "pagefind-modular-ui.js", "pagefind-modular-ui.css", "pagefind-component-ui.js", "pagefind-component-ui.css", "pagefind-highlight.js")
 TIMEOUT = 600
-CACHE = "search-bundle.zip"  # in the cache folder: the last bundle, its key as the archive comment
+CACHE = "search-part-{}.zip"  # in the cache folder: the last bundle of each part, its key as the archive comment
+PART_PAGES = 1000  # indexed pages a part holds, about: Pagefind's memory grows with them (~270 KB a page), its time does not (~4 CPU-ms a page)
+PART = "part-{}/"  # the folder of part 2, 3, ... in the bundle (part 1 is the bundle's root)
+PARTS = "briefing-parts.json"  # in the bundle: the folders of the parts after the first, for the search page to merge
+ENGINE = ("pagefind.js", "pagefind-worker.js")  # with the WebAssembly: only the first part's are used, they search every part
 MEMORY = Path("/dev/shm")  # a file system in memory, if the machine has one: Pagefind reads a folder there on every core
 FOLDER = "briefing-search-"  # the folder of pages in memory is named briefing-search-PID-XXXXXXXX
-FORMAT = b"briefing-search 3"  # part of the cache key: change it when what is asked of Pagefind changes
+FORMAT = b"briefing-search 4"  # part of the cache key: change it when what is asked of Pagefind changes
 
 
 def pagefind_binary() -> Path | None:
@@ -85,8 +97,9 @@ def search_outputs(outputs: list[Output], cache: Path, diagnostics: Diagnostics)
 def start_search(outputs: list[Output], cache: Path) -> Indexing:
     """Start making the bundle for the site's pages in the background: Pagefind runs while the build goes on; `result()` waits for it.
 
-    The pages to index, the bundle's key and the cache lookup are done here, at once; only
-    a bundle that is not kept runs Pagefind, on a thread that waits on its pipes.
+    The pages to index, the parts, their keys and the cache lookups are done here, at once;
+    only the parts whose bundle is not kept run Pagefind, one after another, on a thread that
+    waits on its pipes.
     """
     pages = sorted(indexed_pages(outputs), key=lambda o: o.path.split("/"))  # the order a folder of them is walked in, by name
     binary = pagefind_binary()
@@ -95,13 +108,44 @@ def start_search(outputs: list[Output], cache: Path) -> Indexing:
     if not pages:
         return Indexing(files={})
     deps = frozenset({"search:index"} | {d for page in pages for d in page.deps if not d.startswith("template:")})
-    key = bundle_key(pages, binary)
-    files = _cached(cache / CACHE, key)
-    if files is not None:
-        return Indexing(files=files, deps=deps)
+    shares = parts(pages)
+    keys = [bundle_key(share, binary) for share in shares]
+    kept = [_cached(cache / CACHE.format(n), key) for n, key in enumerate(keys, start=1)]
+    _forget_parts(cache, len(shares))
     indexing = Indexing(deps=deps)
-    indexing.run(binary, pages, cache, key)
+    if all(files is not None for files in kept):
+        indexing.files = _joined(kept)  # type: ignore[arg-type]
+        return indexing
+    indexing.run(binary, shares, kept, cache, keys)
     return indexing
+
+
+def parts(pages: list[Output]) -> list[list[Output]]:
+    """Share the pages (sorted by path) into parts of about PART_PAGES, each in their order; one part for a site of up to PART_PAGES.
+
+    A page goes to the part a digest of its path picks, so it stays in that part whatever
+    else is added or removed (as long as the number of parts stays): an edit re-indexes the
+    parts of the pages it changed, not every part after it.
+    """
+    count = -(-len(pages) // PART_PAGES)
+    if count <= 1:
+        return [pages]
+    shares: list[list[Output]] = [[] for _ in range(count)]
+    for page in pages:
+        shares[zlib.crc32(page.path.encode()) % count].append(page)
+    return [share for share in shares if share]
+
+
+def _joined(bundles: list[dict[str, bytes]]) -> dict[str, bytes]:
+    """Return one bundle of the parts' bundles: the first at the root, each other under its folder without the engine, and the list of those folders."""
+    files = dict(bundles[0])
+    folders = []
+    for n, part in enumerate(bundles[1:], start=2):
+        folder = PART.format(n)
+        folders.append(folder)
+        files.update((folder + name, data) for name, data in part.items() if name not in ENGINE and not name.startswith("wasm."))
+    files[PARTS] = json.dumps({"parts": folders}).encode() + b"\n"
+    return files
 
 
 class Indexing:
@@ -115,16 +159,26 @@ class Indexing:
         self.process: subprocess.Popen[bytes] | None = None
         self.cancelled = False
 
-    def run(self, binary: Path, pages: list[Output], cache: Path, key: str) -> None:
+    def run(self, binary: Path, shares: list[list[Output]], kept: list[dict[str, bytes] | None], cache: Path, keys: list[str]) -> None:
+        """Index the parts that are not kept, one after another, on a thread; keep each in the cache as it is made."""
+
         def index() -> None:
-            try:
-                self.files = run_pagefind(binary, pages, self._started)
-            except PagefindError as exc:
-                self.error = f"search: {exc}"
-                return
-            if not self.cancelled:
-                _keep(cache, key, self.files)
-                log.debug("search: indexed %d pages into %d files", len(pages), len(self.files))
+            bundles = list(kept)
+            for n, (share, key) in enumerate(zip(shares, keys), start=1):
+                if bundles[n - 1] is not None:
+                    continue
+                if self.cancelled:
+                    return
+                try:
+                    bundles[n - 1] = made = run_pagefind(binary, share, self._started)
+                except PagefindError as exc:
+                    self.error = f"search: {exc}"
+                    return
+                if self.cancelled:
+                    return
+                _keep(cache / CACHE.format(n), key, made)
+                log.debug("search: indexed part %d of %d, %d pages, into %d files", n, len(shares), len(share), len(made))
+            self.files = _joined(bundles)  # type: ignore[arg-type]
 
         self.thread = threading.Thread(target=index, name="pagefind", daemon=True)
         self.thread.start()
@@ -173,8 +227,8 @@ def _cached(path: Path, key: str) -> dict[str, bytes] | None:
         return None
 
 
-def _keep(cache: Path, key: str, files: dict[str, bytes]) -> None:
-    """Keep the bundle in the cache folder under key, replacing the last one; a cache that cannot be written is passed over."""
+def _keep(path: Path, key: str, files: dict[str, bytes]) -> None:
+    """Keep a part's bundle at path (in the cache folder) under key, replacing the last one; a cache that cannot be written is passed over."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
         archive.comment = key.encode()
@@ -182,16 +236,27 @@ def _keep(cache: Path, key: str, files: dict[str, bytes]) -> None:
             archive.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data)
     tmp = None
     try:
-        cache.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=CACHE + ".", dir=cache)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", dir=path.parent)
         with os.fdopen(fd, "wb") as f:
             f.write(buffer.getvalue())
-        os.replace(tmp, cache / CACHE)
+        os.replace(tmp, path)
     except OSError as exc:
-        log.debug("search: cannot keep the bundle in %s: %s", cache, exc)
+        log.debug("search: cannot keep the bundle in %s: %s", path.parent, exc)
         if tmp is not None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+
+
+def _forget_parts(cache: Path, count: int) -> None:
+    """Remove the kept bundles of parts beyond the site's count (it shrank), and the single bundle kept before there were parts."""
+    prefix, _, suffix = CACHE.partition("{}")
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(cache):
+            number = entry.name[len(prefix) : -len(suffix)] if entry.name.startswith(prefix) and entry.name.endswith(suffix) else ""
+            if (number.isdigit() and int(number) > count) or entry.name == "search-bundle.zip":
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
 
 
 class PagefindError(Exception):

@@ -7,6 +7,8 @@ nginx and chromium from Debian. Without one of them a test is skipped, except un
 
 from __future__ import annotations
 
+import contextlib
+import gzip
 import html.parser
 import json
 import os
@@ -25,6 +27,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 import pytest
 from conftest import REPO
 
+from generator import search
 from generator.pipeline import BuildConfig, build
 
 VNU = REPO / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
@@ -158,8 +161,13 @@ def test_vnu_finds_no_error_in_a_site_of_50_briefings(synth_out: Path) -> None:
 @pytest.fixture(scope="module")
 def served(example_out: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Serve the example site with Debian's nginx on a free loopback port under /briefings/; yield the site's URL."""
+    yield from nginx_serving(example_out, tmp_path_factory.mktemp("nginx"))
+
+
+def nginx_serving(site: Path, run: Path) -> Iterator[str]:
+    """Serve the site folder with Debian's nginx on a free loopback port under PREFIX; yield its URL, stop nginx afterwards."""
     nginx = need(shutil.which("nginx") or "/usr/sbin/nginx", "nginx (Debian nginx-light)")
-    run = tmp_path_factory.mktemp("nginx")
+    run.mkdir(parents=True, exist_ok=True)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -183,7 +191,7 @@ http {{
   server {{
     listen 127.0.0.1:{port};
     location {PREFIX} {{
-      alias {example_out}/;
+      alias {site}/;
       error_page 404 {PREFIX}404.html;
     }}
   }}
@@ -418,6 +426,49 @@ def test_search_under_a_sub_path_shows_title_summary_and_context(browser: object
     origin = served.split(PREFIX)[0]
     assert all(r.startswith(origin) for r in requests), [r for r in requests if not r.startswith(origin)]  # no external request
     context.close()
+
+
+@pytest.fixture(scope="module")
+def synth_parts_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The synthetic site again, its 64 pages indexed in parts of about 16 (as a site of over 1,000 is, in parts of about 1,000)."""
+    root = synth_site(tmp_path_factory.mktemp("synth-parts"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(search, "PART_PAGES", 16)
+        return build_site(root, root / "www")
+
+
+def fragment_urls(folder: Path) -> set[str]:
+    """Return the URLs of the pages a Pagefind index holds (its fragments are gzipped JSON after a signature)."""
+    urls = set()
+    for path in (folder / "fragment").iterdir():
+        raw = gzip.decompress(path.read_bytes())
+        urls.add(json.loads(raw[raw.index(b"{") :])["url"])
+    return urls
+
+
+def test_search_merges_an_index_in_parts_into_the_results_of_one_index(browser: object, synth_out: Path, synth_parts_out: Path, tmp_path: Path) -> None:
+    listed = json.loads((synth_parts_out / "pagefind" / search.PARTS).read_text("utf-8"))["parts"]
+    assert listed == ["part-2/", "part-3/", "part-4/"]
+    part_of = {url: n for n, folder in enumerate(["", *listed]) for url in fragment_urls(synth_parts_out / "pagefind" / folder)}
+    assert len(part_of) == 64 == len(fragment_urls(synth_out / "pagefind"))  # every page in one part, none twice
+
+    def results(site: str, query: str) -> tuple[str, set[str]]:
+        context = browser.new_context()  # type: ignore[attr-defined]
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{site}search/index.html?q={query}")
+        wait_for_search(page)
+        found = page.text_content("#search-status") or "", set(page.eval_on_selector_all("#search-results h2 a", "links => links.map(a => a.getAttribute('href'))"))
+        context.close()
+        assert not errors, errors
+        return found
+
+    with contextlib.contextmanager(nginx_serving)(synth_out, tmp_path / "one") as one, contextlib.contextmanager(nginx_serving)(synth_parts_out, tmp_path / "parts") as parts:
+        for query in ("february", "neutral"):
+            status, links = results(parts, query)
+            assert (status, links) == results(one, query) and len(links) >= 5, query  # the same pages found, counted the same
+            assert len({part_of["/" + link[len(PREFIX) :]] for link in links}) >= 3, query  # from several parts
 
 
 def test_404_is_styled_when_served_deep(browser: object, served: str) -> None:

@@ -36,14 +36,19 @@ def bundle(outputs: list[Output], cache: Path) -> dict[str, bytes]:
 
 
 def words(files: dict[str, bytes]) -> str:
-    """Return the text of every fragment in a bundle (fragments are gzipped JSON after a signature)."""
-    text = []
-    for path, data in sorted(files.items()):
-        if path.startswith("pagefind/fragment/"):
+    """Return the URL and text of every page in a bundle's first part, one line each."""
+    return "\n".join(f"{url} {text}" for url, text in sorted(fragments(files).items()))
+
+
+def fragments(files: dict[str, bytes], folder: str = "pagefind/") -> dict[str, str]:
+    """Return the text of each page a part's bundle holds, by URL (the part's fragments only, not its subfolders'): gzipped JSON after a signature."""
+    found = {}
+    for path, data in files.items():
+        if path.startswith(folder + "fragment/"):
             raw = gzip.decompress(data)
-            fragment = json.loads(raw[raw.index(b"{"):])
-            text.append(f"{fragment['url']} {fragment['content']}")
-    return "\n".join(text)
+            fragment = json.loads(raw[raw.index(b"{") :])
+            found[fragment["url"]] = fragment["content"]
+    return found
 
 
 def test_the_bundle_indexes_the_pages_given_from_memory_and_leaves_pagefinds_ui_out(tmp_path: Path) -> None:
@@ -54,7 +59,7 @@ def test_the_bundle_indexes_the_pages_given_from_memory_and_leaves_pagefinds_ui_
     text = words(files)
     assert "/briefings/alpha/index.html Alpha. Sanctions on copper exports." in text
     assert "/briefings/beta/index.html" in text and "list" not in text
-    assert not [p for p in (tmp_path / "cache").iterdir() if p.name != search.CACHE]  # nothing but the kept bundle
+    assert not [p for p in (tmp_path / "cache").iterdir() if p.name != search.CACHE.format(1)]  # nothing but the kept bundle
 
 
 def test_the_same_pages_reuse_the_kept_bundle_and_a_changed_page_runs_pagefind_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -82,10 +87,10 @@ def test_a_damaged_or_hostile_kept_bundle_is_not_used(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     pages = site({"alpha": "Copper"})
     good = bundle(pages, cache)
-    (cache / search.CACHE).write_bytes(b"not a zip")
+    (cache / search.CACHE.format(1)).write_bytes(b"not a zip")
     assert bundle(pages, cache) == good
     key = search.bundle_key(sorted(search.indexed_pages(pages), key=lambda o: o.path), search.pagefind_binary())  # type: ignore[arg-type]
-    with zipfile.ZipFile(cache / search.CACHE, "w") as archive:
+    with zipfile.ZipFile(cache / search.CACHE.format(1), "w") as archive:
         archive.comment = key.encode()
         archive.writestr("../../escape.js", b"alert(1)")
     assert bundle(pages, cache) == good
@@ -112,7 +117,7 @@ def test_a_failing_pagefind_is_a_positioned_error_not_a_traceback(tmp_path: Path
     assert search.search_outputs(site({"alpha": "Copper"}), tmp_path / "cache", diags) == []
     assert [(d.path, d.severity) for d in diags.items] == [("pagefind/", "error")]
     assert diags.items[0].message.startswith(message), diags.items[0].message
-    assert not (tmp_path / "cache" / search.CACHE).exists()
+    assert not (tmp_path / "cache" / search.CACHE.format(1)).exists()
 
 
 def test_a_missing_pagefind_says_how_to_install_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -140,6 +145,7 @@ def test_the_service_indexes_what_the_command_line_indexes(tmp_path: Path) -> No
         """Return the files that do not depend on the order pages were numbered in: fragments, the script, the WebAssembly."""
         return {p: data for p, data in files.items() if not p.startswith("pagefind/index/") and not p.endswith((".pf_meta", "pagefind-entry.json")) and os.path.basename(p) not in search.UNUSED}
 
+    assert json.loads(ours.pop(f"pagefind/{search.PARTS}")) == {"parts": []}  # ours alone: one part, nothing to merge
     assert same_everywhere(ours) == same_everywhere(cli)
 
 
@@ -148,7 +154,7 @@ def test_indexing_runs_in_the_background_and_a_cancel_stops_pagefind(tmp_path: P
     started = search.start_search(pages, tmp_path / "cache")
     diags = Diagnostics()
     assert started.result(diags) == search.search_outputs(pages, tmp_path / "fresh", diags) and not diags.items
-    kept = (tmp_path / "cache" / search.CACHE).read_bytes()
+    kept = (tmp_path / "cache" / search.CACHE.format(1)).read_bytes()
     pid = tmp_path / "pid"
     monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(fake_pagefind(tmp_path, f"echo $$ > {pid}; exec cat > /dev/null\n")))  # never answers
     hanging = search.start_search(site({"gamma": "Talks"}), tmp_path / "cache")
@@ -160,7 +166,7 @@ def test_indexing_runs_in_the_background_and_a_cancel_stops_pagefind(tmp_path: P
     assert hanging.thread is not None and not hanging.thread.is_alive()
     with pytest.raises(ProcessLookupError):
         os.kill(int(pid.read_text()), 0)
-    assert (tmp_path / "cache" / search.CACHE).read_bytes() == kept  # a stopped run keeps nothing
+    assert (tmp_path / "cache" / search.CACHE.format(1)).read_bytes() == kept  # a stopped run keeps nothing
 
 
 def test_answers_are_split_at_their_ends_however_the_pipe_cuts_them() -> None:
@@ -220,3 +226,61 @@ def test_drawings_are_left_out_of_what_pagefind_parses_and_the_bundle_is_the_sam
     assert bundle(pages, tmp_path / "b") == quick  # the index Pagefind makes of the whole pages
     text = words(quick)
     assert "Copper exports. After the drawing." in text and "Geneva" not in text
+
+
+def test_parts_share_the_pages_in_their_order_and_a_page_keeps_its_part(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search, "PART_PAGES", 3)
+    pages = sorted(search.indexed_pages(site({f"b{n:02d}": "text" for n in range(10)})), key=lambda o: o.path)
+    shares = search.parts(pages)
+    assert len(shares) == 4 and sorted(o.path for share in shares for o in share) == [o.path for o in pages]
+    assert all([o.path for o in share] == sorted(o.path for o in share) for share in shares)  # each in the pages' order
+    where = {o.path: n for n, share in enumerate(search.parts(pages)) for o in share}
+    grown = sorted(search.indexed_pages(site({f"b{n:02d}": "text" for n in range(10)} | {"a1": "text", "a2": "text"})), key=lambda o: o.path)
+    assert all(where[o.path] == n for n, share in enumerate(search.parts(grown)) for o in share if o.path in where)  # the same part, with two more pages before them
+    monkeypatch.setattr(search, "PART_PAGES", 10)
+    assert search.parts(pages) == [pages]  # up to PART_PAGES: one part, the bundle a site has always had
+
+
+def test_a_site_over_the_part_size_is_indexed_in_parts_that_hold_every_page_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = {f"b{n}": f"Talks number {n} on copper" for n in range(7)}
+    whole = bundle(site(texts), tmp_path / "one")
+    monkeypatch.setattr(search, "PART_PAGES", 3)
+    files = bundle(site(texts), tmp_path / "parts")
+    listed = json.loads(files[f"pagefind/{search.PARTS}"])["parts"]
+    assert listed == ["part-2/", "part-3/"]
+    found = [fragments(files)] + [fragments(files, f"pagefind/{folder}") for folder in listed]
+    assert all(found) and sum(len(f) for f in found) == 7
+    assert {url: text for f in found for url, text in f.items()} == fragments(whole)  # every page, once, with the same words
+    for folder in listed:  # a part after the first has its index, not the engine that searches it
+        names = {p[len(f"pagefind/{folder}") :] for p in files if p.startswith(f"pagefind/{folder}")}
+        assert "pagefind-entry.json" in names and any(n.startswith("index/") for n in names)
+        assert not names & {"pagefind.js", "pagefind-worker.js"} and not any(n.startswith("wasm.") for n in names)
+        entry = json.loads(files[f"pagefind/{folder}pagefind-entry.json"])
+        assert entry["version"] == json.loads(files["pagefind/pagefind-entry.json"])["version"]
+    assert "pagefind/pagefind.js" in files and any(p.startswith("pagefind/wasm.") for p in files)
+    assert sorted(p.name for p in (tmp_path / "parts").iterdir()) == [search.CACHE.format(n) for n in (1, 2, 3)]
+
+
+def test_an_edit_indexes_again_only_the_part_it_changed_and_fewer_parts_forget_the_rest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search, "PART_PAGES", 3)
+    cache = tmp_path / "cache"
+    texts = {f"b{n}": f"Talks number {n}" for n in range(7)}
+    first = bundle(site(texts), cache)
+    real = search.run_pagefind
+    runs: list[list[str]] = []
+
+    def counted(binary: Path, indexed: list[Output], started: object = None) -> dict[str, bytes]:
+        runs.append([o.path for o in indexed])
+        return real(binary, indexed, started)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(search, "run_pagefind", counted)
+    assert bundle(site(texts), cache) == first and runs == []
+    edited = bundle(site(texts | {"b4": "Talks about tin"}), cache)
+    shares = search.parts(sorted(search.indexed_pages(site(texts)), key=lambda o: o.path))
+    assert runs == [[o.path for o in share] for share in shares if "briefings/b4/index.html" in [o.path for o in share]]
+    assert edited == bundle(site(texts | {"b4": "Talks about tin"}), tmp_path / "fresh")  # the same bundle as a build without a cache
+    indexed = {url: text for folder in ("", "part-2/", "part-3/") for url, text in fragments(edited, f"pagefind/{folder}").items()}
+    assert "Talks about tin" in indexed["/briefings/b4/index.html"]
+    monkeypatch.setattr(search, "PART_PAGES", 1000)
+    bundle(site(texts), cache)
+    assert sorted(p.name for p in cache.iterdir()) == [search.CACHE.format(1)]  # one part now: the others' bundles are gone

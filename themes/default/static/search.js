@@ -15,12 +15,20 @@ let latest = 0;
 
 document.getElementById("search-offline")?.remove();
 
-async function load() {
-  if (pagefind === null) {
-    pagefind = await import(bundle);
-    await pagefind.options({ baseUrl: root.pathname, excerptLength: 24 });
-    await pagefind.init();
-  }
+// A large site's index comes in parts (briefing-parts.json beside pagefind.js lists the others):
+// Pagefind searches them all and gives one list of results, by score. Loaded once, when first needed.
+function load() {
+  pagefind ??= (async () => {
+    const options = { baseUrl: root.pathname, excerptLength: 24 };
+    const listed = await fetch(new URL("briefing-parts.json", bundle));
+    if (!listed.ok) throw new Error(`briefing-parts.json: HTTP ${listed.status}`);
+    const { parts } = await listed.json();
+    const engine = await import(bundle);
+    await engine.options(options);
+    await engine.init();
+    for (const part of parts) await engine.mergeIndex(new URL(part, bundle).pathname, options);
+    return engine;
+  })();
   return pagefind;
 }
 
