@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import gzip
 import json
 import re
 import shutil
@@ -329,6 +330,22 @@ def test_search_bundle_indexes_briefings_actors_and_experts(example: Path) -> No
     assert 'data-bundle="../pagefind/pagefind.js"' in search and 'data-root="../index.html"' in search
     header = (example / "briefings" / "kim-jong-un-beijing-victory-day" / "index.html").read_text("utf-8")
     assert 'role="search" aria-label="Site" action="../../search/index.html"' in header
+
+
+def test_search_reads_each_label_and_value_as_words_of_their_own(example: Path) -> None:
+    """Pagefind joins the text of neighbouring cells and list items it does not take for blocks: a fact's label and value must not run together."""
+    texts = {}
+    for path in (example / "pagefind" / "fragment").iterdir():
+        raw = gzip.decompress(path.read_bytes())
+        fragment = json.loads(raw[raw.index(b"{") :])
+        texts[fragment["url"].lstrip("/")] = fragment["content"]
+    pairs = 0
+    for url, content in texts.items():
+        page = (example / url).read_text("utf-8")
+        for first, second in re.findall(r"<(?:dt|dd|th|td)\b[^>]*>([^<]+)</(?:dt|dd|th|td)>\s*<(?:dt|dd|th|td)\b[^>]*>([^<]+)<", page):
+            pairs += 1
+            assert f"{first.strip()}{second.strip()}" not in content, (url, first, second)
+    assert pairs >= 20  # the actor cards' facts and the stance tables' headings
 
 
 def test_feed_dates_do_not_depend_on_the_clock(example: Path) -> None:
