@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import importlib.util
 import io
 import os
 import shutil
@@ -11,12 +13,24 @@ import subprocess
 import sys
 import traceback
 from pathlib import Path
+from types import ModuleType
 from typing import Callable, NamedTuple
 
 import pytest
 from hypothesis import settings
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+@functools.cache
+def benchmark_module(name: str) -> ModuleType:
+    """Return benchmarks/NAME.py loaded as a module (benchmarks/ is a folder of scripts, not a package): the synthetic sites, the import scores."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
 
 # Property tests (tests/test_property.py): `ci` is derandomized so a failure repeats run
 # after run; CI services set CI=true. HYPOTHESIS_PROFILE=dev explores new examples locally.

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
-from conftest import run_cli
+from conftest import benchmark_module, run_cli
 
 from generator.pipeline import BuildConfig, build
 from generator.provenance import article_sentences, normalise, seed_sentences, split_sentences
@@ -191,7 +191,6 @@ def test_a_briefing_without_a_seed_has_no_provenance(make_site: Callable[..., Pa
 
 def test_checking_again_with_the_memo_equals_checking_afresh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A rebuild's check keeps the results of the briefings that are the same objects in the same places (Compared.last); it must report and give what a fresh check does."""
-    import importlib.util
 
     from generator import load
 
@@ -200,9 +199,7 @@ def test_checking_again_with_the_memo_equals_checking_afresh(tmp_path: Path, mon
     from generator.parse import ParseCache, parse
     from generator.provenance import Compared, check_site, read_seeds, seed_names
 
-    spec = importlib.util.spec_from_file_location("synth", Path(__file__).resolve().parent.parent / "benchmarks" / "synth.py")
-    synth = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(synth)  # type: ignore[union-attr]
+    synth = benchmark_module("synth")
     root = synth.synthesize(tmp_path / "site", 40, seed=3)
     monkeypatch.setattr(load, "SETTLE_NS", 0)  # the files just written count as settled: the load memo hands back the seeds' texts as the same objects, as in serve
     cache, loaded, memo = ParseCache(), LoadMemo(), Compared()

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+
+from conftest import benchmark_module
 
 from generator import schema
 from generator.cli import main
@@ -323,11 +323,7 @@ def test_yaml_scalars_read_back_as_the_same_text() -> None:
 
 
 def test_quality_floor_on_the_annotated_articles() -> None:
-    spec = importlib.util.spec_from_file_location("import_quality", REPO / "benchmarks" / "import_quality.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
+    module = benchmark_module("import_quality")
     scores = module.evaluate(FIXTURES)
     assert [s.article for s in scores] == ["inter-korean-anniversary", "japan-defence-budget", "sanctions-monitoring", "seed-kim-beijing"]
     overall = module.total(scores)

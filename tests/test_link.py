@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
+from conftest import benchmark_module
+
 from generator.diagnostics import Diagnostics
 from generator.link import link
 from generator.load import load_sources
@@ -65,11 +67,7 @@ def test_drafts_are_linked_only_when_asked(make_site: Callable[..., Path]) -> No
 
 
 def test_linking_again_with_the_last_result_equals_linking_afresh(tmp_path: Path) -> None:
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("synth", Path(__file__).resolve().parent.parent / "benchmarks" / "synth.py")
-    synth = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(synth)  # type: ignore[union-attr]
+    synth = benchmark_module("synth")
     root = synth.synthesize(tmp_path / "site", 60, seed=5)
     memo = ParseCache()
     diagnostics = Diagnostics()

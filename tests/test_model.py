@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import benchmark_module
+
 from generator.model import PartialDate
 
 
@@ -44,17 +46,12 @@ def test_events_sort_by_earliest_day_then_precision() -> None:
 
 def test_validating_again_with_the_memo_reports_what_validating_afresh_does(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """validate keeps each briefing's report by position (ValidateMemo); a rebuild must report what a fresh check does, whichever briefing changed."""
-    import importlib.util
-    from pathlib import Path
-
     from generator.diagnostics import Diagnostics
     from generator.load import load_sources
     from generator.parse import ParseCache, parse
     from generator.validate import ValidateMemo, validate
 
-    spec = importlib.util.spec_from_file_location("synth", Path(__file__).resolve().parent.parent / "benchmarks" / "synth.py")
-    synth = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(synth)  # type: ignore[union-attr]
+    synth = benchmark_module("synth")
     root = synth.synthesize(tmp_path / "site", 30, seed=2)
     cache, memo = ParseCache(), ValidateMemo()
 

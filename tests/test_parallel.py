@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
-from conftest import snapshot
+from conftest import benchmark_module, snapshot
 
 from generator import pipeline
 from generator.budget import can_enforce
 from generator.pipeline import BuildConfig, build
 
-REPO = Path(__file__).resolve().parent.parent
-_spec = importlib.util.spec_from_file_location("synth", REPO / "benchmarks" / "synth.py")
-synth = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
-_spec.loader.exec_module(synth)  # type: ignore[union-attr]
+synth = benchmark_module("synth")
 
 
 @pytest.mark.skipif(not can_enforce(), reason="no fork on this platform: rendering is always in one process")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import threading
 import time
@@ -11,6 +10,8 @@ from typing import Callable
 
 import pytest
 
+from conftest import benchmark_module
+
 from generator import pipeline as pipeline_module
 from generator.pages import Output
 from generator.pipeline import Ahead, BuildConfig, BuildReport, build, prepare_rebuilds
@@ -18,9 +19,7 @@ from generator.serve import PreviewServer, ServeConfig
 from generator.watch import unwatch, watch
 
 REPO = Path(__file__).resolve().parent.parent
-_spec = importlib.util.spec_from_file_location("synth", REPO / "benchmarks" / "synth.py")
-synth = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
-_spec.loader.exec_module(synth)  # type: ignore[union-attr]
+synth = benchmark_module("synth")
 
 
 @pytest.fixture(scope="module")
