@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import heapq
 import logging
 import os
 import time
@@ -43,7 +44,8 @@ R = TypeVar("R")
 PARALLEL_PAGES = 400  # from this many pages to render, share them out between the cores (forking costs ~0.1 s)
 PARALLEL_DOCUMENTS = 50  # from this many briefings to compare with their seeds, share them out between the cores
 RESIDENT_ARTICLES = 4  # up to this many articles to render in a rebuild go to its resident worker (no fork)
-SHARES_PER_WORKER = 4  # the pages come in this many shares a worker, so that one slow share leaves no core idle for long
+SHARES_PER_WORKER = 4  # the pages come in at least this many shares a worker, so that one slow share leaves no core idle for long
+SHARE_PAGES = 200  # and in shares of about this many pages at most: a worker holds a share's pages until it sends them back
 WORKER_SECONDS = 3600.0  # a worker's share is bounded by the per-document budget of its articles, not by this
 
 
@@ -443,7 +445,8 @@ def _render(
                 env.get_template(name)
             except Exception:  # noqa: BLE001 - a broken template is reported where it is rendered
                 pass
-    shares = list(zip(_by_folder(md_pages, workers * SHARES_PER_WORKER), _by_folder(html_pages, workers * SHARES_PER_WORKER)))
+    count = max(workers * SHARES_PER_WORKER, -(-(len(md_pages) + len(html_pages)) // SHARE_PAGES))
+    shares = list(zip(_by_folder(md_pages, count), _by_folder(html_pages, count)))
     by_path: dict[str, Output] = {}
     for result in map_bounded(work, shares, WORKER_SECONDS, workers):
         if isinstance(result, Overrun):
@@ -456,17 +459,20 @@ def _render(
     return [by_path[p.path] for p in (*md_pages, *html_pages) if p.path in by_path]
 
 
-def _by_folder(pages: list[Page], workers: int) -> list[list[Page]]:
-    """Return the pages shared out between workers, the pages of one folder together: an actor's pages draw its neighbourhood once, not once a worker.
+def _by_folder(pages: list[Page], count: int) -> list[list[Page]]:
+    """Return the pages in `count` shares for the workers, the pages of one folder together: an actor's pages draw its neighbourhood once, not once a worker.
 
-    Each folder goes, in plan order, to the worker with the fewest pages so far.
+    Each folder goes, in plan order, to the share with the fewest pages so far (the first of them).
     """
     folders: dict[str, list[Page]] = {}
     for page in pages:
         folders.setdefault(page.path.rpartition("/")[0], []).append(page)
-    shares: list[list[Page]] = [[] for _ in range(workers)]
+    shares: list[list[Page]] = [[] for _ in range(count)]
+    smallest = [(0, i) for i in range(count)]  # (pages, share): a heap
     for group in folders.values():
-        min(shares, key=len).extend(group)
+        size, i = smallest[0]
+        shares[i].extend(group)
+        heapq.heapreplace(smallest, (size + len(group), i))
     return shares
 
 

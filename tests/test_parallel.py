@@ -69,3 +69,33 @@ def test_a_comparison_that_overruns_its_budget_is_an_error_at_the_briefing(tmp_p
     errors = [str(d) for d in report.errors]
     assert len(errors) == 1 and "error: comparing this article with its seed took longer than 10 s, the time budget per document" in errors[0], errors
     assert errors[0].startswith("content/briefings/")
+
+
+@pytest.mark.skipif(not can_enforce(), reason="no fork on this platform")
+def test_many_pages_come_in_many_small_shares_with_the_same_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = synth.synthesize(tmp_path / "site", 30, seed=3)
+    monkeypatch.setattr(pipeline, "PARALLEL_PAGES", 10**9)
+    one = build(BuildConfig(site, tmp_path / "one"))
+    calls: list[list[tuple[list, list]]] = []
+    real = pipeline.map_bounded
+
+    def spy(fn, items, seconds, workers=None):  # type: ignore[no-untyped-def]
+        if isinstance(items[0], tuple):  # the render's shares (not articles or seeds)
+            calls.append(list(items))
+        return real(fn, items, seconds, workers)
+
+    monkeypatch.setattr(pipeline, "map_bounded", spy)
+    monkeypatch.setattr(pipeline, "PARALLEL_PAGES", 1)
+    monkeypatch.setattr(pipeline, "SHARE_PAGES", 3)
+    shared = build(BuildConfig(site, tmp_path / "shared"))
+    assert not one.failed and not shared.failed, shared.diagnostics
+    assert snapshot(tmp_path / "one") == snapshot(tmp_path / "shared")
+    assert len(calls) == 2  # the pages search covers, then the others
+    for shares in calls:
+        pages = sum(len(md) + len(html) for md, html in shares)
+        assert len(shares) >= -(-pages // 3) > 2 * 4, (pages, len(shares))  # more than four shares a worker
+        for side in (0, 1):  # the Markdown pages, the HTML pages: each folder's in one share
+            owner: dict[str, int] = {}
+            for k, share in enumerate(shares):
+                for page in share[side]:
+                    assert owner.setdefault(page.path.rpartition("/")[0], k) == k, page.path
