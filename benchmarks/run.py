@@ -133,13 +133,13 @@ def measure_briefing(n: int, runs: int, work: Path) -> dict[str, float]:
     cold, memory = [], []
     for k in range(runs):
         for sampled in (False, True):  # timed, then sampled for memory (see run_measured)
-            shutil.rmtree(cache, ignore_errors=True)
-            seconds, mib, _ = run_measured(briefing(site, work / f"cold-{n}-{k}"), memory=sampled)
+            if cache.exists():  # moved aside, not deleted (see _set_aside)
+                cache.rename(_set_aside(work, f"cache-{n}-{k}-{int(sampled)}"))
+            seconds, mib, _ = run_measured(briefing(site, _set_aside(work, f"cold-{n}-{k}-{int(sampled)}")), memory=sampled)
             if sampled:
                 memory.append(mib)
             else:
                 cold.append(seconds)
-            shutil.rmtree(work / f"cold-{n}-{k}", ignore_errors=True)
 
     out = work / f"warm-{n}"
     run_measured(briefing(site, out))
@@ -155,6 +155,23 @@ def measure_briefing(n: int, runs: int, work: Path) -> dict[str, float]:
     figures = {"cold": median(cold), "peak MiB": max(memory)}
     figures.update({name: median(values) for name, values in results.items()})
     return figures
+
+
+def _set_aside(work: Path, name: str) -> Path:
+    """Return a new path for a cold build's output or cache, kept until the run ends (the work folder is removed then).
+
+    Deleting them between runs would slow the next build's writes, not by anything that
+    build does: on an ext4 file system without a journal (this machine kind's), a new file
+    is not given an inode freed in the last minute (six while its inode table is unwritten),
+    and each file made skips all of those again. Making 48,000 files took 9 s, and 24 s
+    just after deleting 48,000 (docs/speed.md, "Deleted files slow the next build").
+    """
+    folder = work / "set-aside"
+    folder.mkdir(exist_ok=True)
+    path, k = folder / name, 1
+    while path.exists():  # (a --keep folder used again)
+        path, k = folder / f"{name}.{k}", k + 1
+    return path
 
 
 def _append(path: Path, text: str) -> None:
