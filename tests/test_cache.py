@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
-from conftest import REPO, run_main, snapshot
+from conftest import REPO, benchmark_module, run_main, snapshot
 
 from generator import cache
 
@@ -158,3 +158,36 @@ def test_the_no_change_check_loads_no_library_of_the_pipeline(make_site: Callabl
     assert code == "0" and "generator.cache" in loaded
     heavy = {"jinja2", "markdown", "yaml", "nh3", "multiprocessing", "generator.model", "generator.write", "generator.pipeline"}
     assert heavy.isdisjoint(loaded), f"the no-change check imported {sorted(heavy.intersection(loaded))}"
+
+
+def test_a_build_over_the_last_output_writes_what_a_build_into_a_new_folder_writes(tmp_path: Path) -> None:
+    """After each kind of edit the benchmark makes, and after deleting and renaming a briefing: the same files, byte for byte, with or without the last output and the cache."""
+    import shutil
+
+    root = benchmark_module("synth").synthesize(tmp_path / "site", 12, seed=5)
+    theme = root / "themes" / "mine"
+    (theme / "templates" / "partials").mkdir(parents=True)
+    (theme / "theme.yaml").write_text("extends: default\n", "utf-8")
+    partial = theme / "templates" / "partials" / "actor_card.html"
+    partial.write_text((REPO / "themes/default/templates/partials/actor_card.html").read_text("utf-8"), "utf-8")
+    site_yaml = root / "content" / "site.yaml"
+    site_yaml.write_text(site_yaml.read_text("utf-8").replace("theme: default", "theme: mine"), "utf-8")
+    briefings = sorted((root / "content" / "briefings").rglob("*.md"))
+    actor = root / "content" / "actors" / "actor-001.yaml"
+    edits = {
+        "edit a briefing": lambda: briefings[3].write_text(briefings[3].read_text("utf-8") + "\nAn added sentence.\n", "utf-8"),
+        "edit an actor": lambda: actor.write_text(actor.read_text("utf-8").replace("role: ", "role: Acting ", 1), "utf-8"),
+        "edit a template": lambda: partial.write_text(partial.read_text("utf-8") + "<!-- edited -->\n", "utf-8"),
+        "delete a briefing": lambda: briefings[5].unlink(),
+        "rename a briefing": lambda: briefings[7].rename(briefings[7].with_name("renamed.md")),
+    }
+    build(root)
+    for k, (name, edit) in enumerate(edits.items()):
+        before = snapshot(root / "site")
+        edit()
+        build(root)
+        fresh = tmp_path / f"fresh-{k}"
+        shutil.copytree(root, fresh, ignore=shutil.ignore_patterns("site", ".briefing-cache"))
+        build(fresh)
+        assert snapshot(root / "site") != before, name  # the edit shows
+        assert snapshot(root / "site") == snapshot(fresh / "site"), name
