@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import gc
 import heapq
 import logging
 import os
@@ -123,6 +124,32 @@ class BuildReport:
         return [d for d in self.diagnostics if d.severity == "warning"]
 
 
+def _collector_paused(fn: Callable[..., R]) -> Callable[..., R]:
+    """Run fn with Python's cycle collector off in this process, as it was before once fn returns.
+
+    A build makes mostly objects that live until it ends (the model, the pages), and few
+    cycles. The collector's full collections, due each time the objects that outlived two
+    younger ones grow by a quarter, walk every one of them: at 10,000 briefings eleven
+    collections in the main process took 4.8 s of a 75 s cold build and found 1,575
+    objects of garbage in all. The forked workers collect again (budget._work), as
+    rendering makes cycles (Jinja's contexts); serve collects between rebuilds
+    (serve._settle_memory).
+    """
+
+    @functools.wraps(fn)
+    def paused(*args: object, **kwargs: object) -> R:
+        was = gc.isenabled()
+        gc.disable()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            if was:
+                gc.enable()
+
+    return paused
+
+
+@_collector_paused
 def build(config: BuildConfig, previous: BuildState | None = None, sources_print: str | None = None, ahead: Ahead | None = None, touched: Touched = None) -> BuildReport:
     """Build the site the config describes; write nothing unless every stage succeeded.
 

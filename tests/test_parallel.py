@@ -99,3 +99,36 @@ def test_many_pages_come_in_many_small_shares_with_the_same_bytes(tmp_path: Path
             for k, share in enumerate(shares):
                 for page in share[side]:
                     assert owner.setdefault(page.path.rpartition("/")[0], k) == k, page.path
+
+
+def test_a_build_runs_with_the_cycle_collector_off_and_leaves_it_as_it_was(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    site = synth.synthesize(tmp_path / "site", 3, seed=3)
+    seen: list[bool] = []
+    real = pipeline.link
+    monkeypatch.setattr(pipeline, "link", lambda *a, **k: seen.append(gc.isenabled()) or real(*a, **k))
+    assert gc.isenabled()
+    assert not build(BuildConfig(site, tmp_path / "one")).failed
+    assert seen == [False] and gc.isenabled()
+    gc.disable()
+    try:
+        (site / "content" / "site.yaml").write_text("title: [unclosed\n", "utf-8")  # a failed build too
+        assert build(BuildConfig(site, tmp_path / "two")).failed
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+@pytest.mark.skipif(not can_enforce(), reason="no fork on this platform")
+def test_forked_workers_collect_cycles_but_leave_what_they_were_forked_with_alone() -> None:
+    import gc
+
+    from generator.budget import map_bounded
+
+    gc.disable()  # as a build forks them
+    try:
+        found = map_bounded(lambda _: (gc.isenabled(), gc.get_freeze_count() > 0), [0, 1], 60.0, 2)
+    finally:
+        gc.enable()
+    assert found == [(True, True), (True, True)]
