@@ -136,8 +136,8 @@ def _work(fn: Callable[[Any], Any], items: Sequence[Any], conn: Connection) -> N
     """Work on the indexes that arrive, send back (index, ok, result or exception); stop on None.
 
     The objects this process was forked with are frozen first (gc.freeze), and the cycle
-    collector is on (the build forks with it off, pipeline._collector_paused): rendering
-    makes cycles, and the collector now visits only what the work makes. A full collection
+    collector is on (the build forks with it off, pipeline._collector_paused), so that
+    the cycles the work makes are collected, and only those are visited. A full collection
     would otherwise walk the whole model inherited from the parent (~0.5 s at 10,000
     briefings), writing to every object, so that the pages holding them are copied.
     """

@@ -131,9 +131,8 @@ def _collector_paused(fn: Callable[..., R]) -> Callable[..., R]:
     cycles. The collector's full collections, due each time the objects that outlived two
     younger ones grow by a quarter, walk every one of them: at 10,000 briefings eleven
     collections in the main process took 4.8 s of a 75 s cold build and found 1,575
-    objects of garbage in all. The forked workers collect again (budget._work), as
-    rendering makes cycles (Jinja's contexts); serve collects between rebuilds
-    (serve._settle_memory).
+    objects of garbage in all. The forked workers collect again (budget._work), where
+    the pages are rendered; serve collects between rebuilds (serve._settle_memory).
     """
 
     @functools.wraps(fn)
