@@ -32,6 +32,7 @@ def benchmark_module(name: str) -> ModuleType:
     spec.loader.exec_module(module)
     return module
 
+
 # Property tests (tests/test_property.py): `ci` is derandomized so a failure repeats run
 # after run; CI services set CI=true. HYPOTHESIS_PROFILE=dev explores new examples locally.
 settings.register_profile("ci", derandomize=True, deadline=None, database=None, print_blob=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -162,8 +163,6 @@ def test_the_no_change_check_loads_no_library_of_the_pipeline(make_site: Callabl
 
 def test_a_build_over_the_last_output_writes_what_a_build_into_a_new_folder_writes(tmp_path: Path) -> None:
     """After each kind of edit the benchmark makes, and after deleting and renaming a briefing: the same files, byte for byte, with or without the last output and the cache."""
-    import shutil
-
     root = benchmark_module("synth").synthesize(tmp_path / "site", 12, seed=5)
     theme = root / "themes" / "mine"
     (theme / "templates" / "partials").mkdir(parents=True)

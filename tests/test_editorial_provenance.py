@@ -191,7 +191,6 @@ def test_a_briefing_without_a_seed_has_no_provenance(make_site: Callable[..., Pa
 
 def test_checking_again_with_the_memo_equals_checking_afresh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A rebuild's check keeps the results of the briefings that are the same objects in the same places (Compared.last); it must report and give what a fresh check does."""
-
     from generator import load
 
     from generator.diagnostics import Diagnostics

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
-
 from conftest import benchmark_module
 
 from generator import pipeline as pipeline_module
